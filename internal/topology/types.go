@@ -1,0 +1,156 @@
+// Package topology is chainctl's model of a service chain: the types, strict
+// loading from YAML, validation and the dependency graph. It has no Docker
+// imports: the engine package turns a Topology into Engine API calls.
+package topology
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultImage is the demo link service image built by `make image`.
+const DefaultImage = "chainctl/link:latest"
+
+// DefaultCallPort is the port a `calls` entry targets when it names none.
+const DefaultCallPort = 8080
+
+// Topology is a loaded, validated and normalised chain description.
+type Topology struct {
+	// Name is the project name: the `name` field, else the file name
+	// without extension.
+	Name string `json:"name"`
+	// File is the path the topology was loaded from ("" when parsed from bytes).
+	File     string              `json:"file,omitempty"`
+	Network  Network             `json:"network"`
+	Volumes  map[string]Volume   `json:"volumes,omitempty"`
+	Services map[string]*Service `json:"services"`
+}
+
+// Network is the project's user-defined bridge network.
+type Network struct {
+	Name     string `json:"name"` // default <project>-net
+	Subnet   string `json:"subnet,omitempty"`
+	Gateway  string `json:"gateway,omitempty"`
+	Internal bool   `json:"internal,omitempty"`
+}
+
+// Volume is a named volume declared at the top level.
+type Volume struct {
+	Name   string            `json:"name"` // engine name: <project>-<key>
+	Driver string            `json:"driver,omitempty"`
+	Labels map[string]string `json:"labels,omitempty"`
+}
+
+// Service is one service of the chain; it runs as Replicas containers.
+type Service struct {
+	Name            string               `json:"name"`
+	Image           string               `json:"image"`
+	Command         []string             `json:"command,omitempty"`
+	Entrypoint      []string             `json:"entrypoint,omitempty"`
+	Environment     map[string]string    `json:"environment,omitempty"`
+	Ports           []Port               `json:"ports,omitempty"`
+	Volumes         []Mount              `json:"volumes,omitempty"`
+	Calls           []Call               `json:"calls,omitempty"`
+	DependsOn       map[string]Condition `json:"depends_on,omitempty"`
+	Replicas        int                  `json:"replicas"`
+	Healthcheck     *Healthcheck         `json:"healthcheck,omitempty"`
+	Restart         string               `json:"restart,omitempty"` // no|on-failure[:N]|always|unless-stopped
+	Labels          map[string]string    `json:"labels,omitempty"`
+	User            string               `json:"user,omitempty"`
+	ReadOnly        bool                 `json:"read_only,omitempty"`
+	CapAdd          []string             `json:"cap_add,omitempty"`
+	CapDrop         []string             `json:"cap_drop,omitempty"`
+	SecurityOpt     []string             `json:"security_opt,omitempty"`
+	Privileged      bool                 `json:"privileged,omitempty"`
+	Resources       Resources            `json:"resources,omitempty"`
+	StopGracePeriod *Duration            `json:"stop_grace_period,omitempty"`
+}
+
+// Port is one published port, normalised from the short syntax
+// [ip:][host:]container[/proto].
+type Port struct {
+	HostIP        string `json:"host_ip"`             // default 127.0.0.1
+	HostPort      string `json:"host_port,omitempty"` // "" lets the engine choose; may be a range "8080-8081"
+	ContainerPort string `json:"container_port"`      // "8080" or a range
+	Protocol      string `json:"protocol"`            // tcp, udp or sctp
+}
+
+// Spec renders the port in the form nat.ParsePortSpec accepts.
+func (p Port) Spec() string {
+	s := p.ContainerPort + "/" + p.Protocol
+	if p.HostPort != "" || p.HostIP != "" {
+		ip := p.HostIP
+		if strings.Contains(ip, ":") {
+			ip = "[" + ip + "]" // IPv6
+		}
+		s = ip + ":" + p.HostPort + ":" + s
+	}
+	return s
+}
+
+// Mount is a named volume or a bind mount inside a service.
+type Mount struct {
+	Type     string `json:"type"`   // "volume" or "bind"
+	Source   string `json:"source"` // volume key (a key of Topology.Volumes), or an absolute host path
+	Target   string `json:"target"`
+	ReadOnly bool   `json:"read_only,omitempty"`
+}
+
+// Call is one edge of the chain: the service calls Service on Port.
+type Call struct {
+	Service string `json:"service"`
+	Port    int    `json:"port"`
+}
+
+// Addr is the host:port the caller dials inside the project network.
+func (c Call) Addr() string { return c.Service + ":" + strconv.Itoa(c.Port) }
+
+// Condition says what a dependent waits for before it starts.
+type Condition string
+
+const (
+	ServiceStarted Condition = "service_started"
+	ServiceHealthy Condition = "service_healthy"
+)
+
+// Healthcheck overrides the image's HEALTHCHECK.
+type Healthcheck struct {
+	Test        []string `json:"test,omitempty"` // ["CMD", ...], ["CMD-SHELL", "..."] or ["NONE"]
+	Interval    Duration `json:"interval,omitempty"`
+	Timeout     Duration `json:"timeout,omitempty"`
+	StartPeriod Duration `json:"start_period,omitempty"`
+	Retries     int      `json:"retries,omitempty"`
+	Disable     bool     `json:"disable,omitempty"`
+}
+
+// Resources are the container's limits.
+type Resources struct {
+	CPUs   float64 `json:"cpus,omitempty"`
+	Memory int64   `json:"memory,omitempty"` // bytes
+}
+
+// Duration is a time.Duration that reads and prints as "1m30s".
+type Duration time.Duration
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalJSON prints the duration as a Go duration string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON reads a Go duration string (the engine re-reads the
+// topology it stored as JSON on the project network).
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("invalid duration %q: %w", s, err)
+	}
+	*d = Duration(v)
+	return nil
+}
