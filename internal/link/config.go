@@ -1,0 +1,80 @@
+// Package link is the demo workload: an HTTP service that calls the next
+// service(s) of a chain and answers with the tree of hops it took, so that a
+// request to the entry shows a → b → c, and exactly where the chain broke.
+// Standard library only.
+package link
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the service's settings, read from its environment.
+type Config struct {
+	Name     string        // NAME, else CHAINCTL_SERVICE, else the hostname
+	Instance string        // INSTANCE, else the hostname (a container's short id)
+	Next     []string      // NEXT: downstream base URLs
+	Listen   string        // LISTEN, default :8080
+	Version  string        // VERSION, default dev
+	Timeout  time.Duration // TIMEOUT per downstream call, default 2s
+	MaxHops  int           // MAX_HOPS, default 16
+}
+
+// ConfigFromEnv reads the configuration; getenv is os.Getenv in main.
+func ConfigFromEnv(getenv func(string) string, hostname string) (Config, error) {
+	c := Config{
+		Name:     first(getenv("NAME"), getenv("CHAINCTL_SERVICE"), hostname, "link"),
+		Instance: first(getenv("INSTANCE"), hostname, "local"),
+		Listen:   first(getenv("LISTEN"), ":8080"),
+		Version:  first(getenv("VERSION"), "dev"),
+		Timeout:  2 * time.Second,
+		MaxHops:  16,
+	}
+	var errs []error
+	if v := getenv("TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("TIMEOUT=%q: want a positive duration like 2s", v))
+		}
+		c.Timeout = d
+	}
+	if v := getenv("MAX_HOPS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("MAX_HOPS=%q: want a whole number from 1", v))
+		}
+		c.MaxHops = n
+	}
+	for _, n := range strings.Split(getenv("NEXT"), ",") {
+		if n = strings.TrimSpace(n); n == "" {
+			continue
+		}
+		if !strings.Contains(n, "://") {
+			n = "http://" + n
+		}
+		c.Next = append(c.Next, strings.TrimRight(n, "/"))
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("LISTEN=%q: want host:port or :port", c.Listen))
+	}
+	return c, errors.Join(errs...)
+}
+
+func first(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// HealthURL is where `link -health` probes this service.
+func (c Config) HealthURL() string {
+	_, port, _ := net.SplitHostPort(c.Listen)
+	return "http://127.0.0.1:" + port + "/health"
+}

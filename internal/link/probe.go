@@ -1,0 +1,28 @@
+package link
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Probe asks url for 200 within timeout: `link -health`, the HEALTHCHECK of
+// an image that has no shell and no curl.
+func Probe(ctx context.Context, url string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("health probe: %s", Classify(err))
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("health probe: HTTP %d", resp.StatusCode)
+	}
+	return nil
+}
