@@ -1,0 +1,53 @@
+package app
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/chainctl/chainctl/internal/engine"
+)
+
+type downFlags struct {
+	timeout     time.Duration
+	keepVolumes bool
+}
+
+func newDownCmd(g *globals) *cobra.Command {
+	var f downFlags
+	cmd := &cobra.Command{
+		Use:   "down",
+		Short: "Remove the project's containers, network and volumes (found by label, no file needed)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDown(cmd, g, f)
+		},
+	}
+	cmd.Flags().DurationVarP(&f.timeout, "timeout", "t", -1, "grace period before killing, overriding each service's stop_grace_period")
+	cmd.Flags().BoolVar(&f.keepVolumes, "keep-volumes", false, "keep the project's named volumes")
+	return cmd
+}
+
+func runDown(cmd *cobra.Command, g *globals, f downFlags) error {
+	ctx := cmd.Context()
+	e, done, err := g.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	project, err := g.projectName(ctx, e)
+	if err != nil {
+		return err
+	}
+	opts := engine.DownOptions{KeepVolumes: f.keepVolumes}
+	if f.timeout >= 0 {
+		opts.Timeout = &f.timeout
+	}
+	res, err := e.Down(ctx, project, opts)
+	if res != nil {
+		fmt.Fprintf(g.stdout, "project %s: removed %d containers, %d networks, %d volumes\n",
+			project, len(res.Containers), len(res.Networks), len(res.Volumes))
+	}
+	return err
+}

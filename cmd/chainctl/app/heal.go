@@ -1,0 +1,56 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/chainctl/chainctl/internal/engine"
+)
+
+type healFlags struct {
+	noWait      bool
+	waitTimeout time.Duration
+}
+
+func newHealCmd(g *globals) *cobra.Command {
+	var f healFlags
+	cmd := &cobra.Command{
+		Use:   "heal [SERVICE[/N]...]",
+		Short: "Undo whatever fault the services show and wait until healthy (no argument: the whole project)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runHeal(cmd, g, f, args)
+		},
+	}
+	cmd.Flags().BoolVar(&f.noWait, "no-wait", false, "do not wait for health")
+	cmd.Flags().DurationVar(&f.waitTimeout, "wait-timeout", engine.DefaultWaitTimeout, "how long to wait for health")
+	return cmd
+}
+
+func runHeal(cmd *cobra.Command, g *globals, f healFlags, services []string) error {
+	ctx := cmd.Context()
+	e, done, err := g.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	project, err := g.projectName(ctx, e)
+	if err != nil {
+		return err
+	}
+	res, err := e.Heal(ctx, project, services, engine.HealOptions{NoWait: f.noWait, WaitTimeout: f.waitTimeout})
+	if res != nil {
+		printHeal(g, res)
+	}
+	return err
+}
+
+func printHeal(g *globals, res *engine.HealResult) {
+	if len(res.Healed) == 0 {
+		fmt.Fprintln(g.stdout, "nothing to heal: every container is healthy")
+		return
+	}
+	fmt.Fprintf(g.stdout, "healed %s\n", strings.Join(res.Healed, ", "))
+}

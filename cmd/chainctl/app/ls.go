@@ -1,0 +1,49 @@
+package app
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+)
+
+type lsFlags struct {
+	json bool
+}
+
+func newLsCmd(g *globals) *cobra.Command {
+	var f lsFlags
+	cmd := &cobra.Command{
+		Use:   "ls",
+		Short: "List the chainctl projects on the engine",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runLs(cmd, g, f)
+		},
+	}
+	cmd.Flags().BoolVar(&f.json, "json", false, "print a JSON array")
+	return cmd
+}
+
+func runLs(cmd *cobra.Command, g *globals, f lsFlags) error {
+	ctx := cmd.Context()
+	e, done, err := g.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	ps, err := e.Projects(ctx)
+	if err != nil {
+		return err
+	}
+	if f.json {
+		return json.NewEncoder(g.stdout).Encode(ps)
+	}
+	w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "PROJECT\tSERVICES\tCONTAINERS\tSTATE")
+	for _, p := range ps {
+		fmt.Fprintf(w, "%s\t%d\t%d/%d running\t%s\n", p.Name, p.Services, p.Running, p.Containers, p.State)
+	}
+	return w.Flush()
+}

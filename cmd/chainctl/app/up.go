@@ -1,0 +1,83 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/chainctl/chainctl/internal/engine"
+)
+
+type upFlags struct {
+	noWait        bool
+	waitTimeout   time.Duration
+	removeOrphans bool
+	keepOnFailure bool
+}
+
+func newUpCmd(g *globals) *cobra.Command {
+	var f upFlags
+	cmd := &cobra.Command{
+		Use:   "up [FILE]",
+		Short: "Create and start a topology's network, volumes and services, and wait until healthy",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runUp(cmd, g, f, args)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&f.noWait, "no-wait", false, "return once started, without waiting for health")
+	fl.DurationVar(&f.waitTimeout, "wait-timeout", engine.DefaultWaitTimeout, "how long to wait for every service to be running and healthy")
+	fl.BoolVar(&f.removeOrphans, "remove-orphans", false, "remove containers of services the file no longer has")
+	fl.BoolVar(&f.keepOnFailure, "keep-on-failure", false, "keep what was created when up fails (for debugging)")
+	return cmd
+}
+
+func runUp(cmd *cobra.Command, g *globals, f upFlags, args []string) error {
+	t, err := g.loadFile(args)
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	e, done, err := g.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	res, err := e.Up(ctx, t, engine.UpOptions{
+		NoWait: f.noWait, WaitTimeout: f.waitTimeout, RemoveOrphans: f.removeOrphans, KeepOnFailure: f.keepOnFailure,
+	})
+	if res != nil && len(res.Orphans) > 0 && !f.removeOrphans {
+		fmt.Fprintf(g.stderr, "warning: project %s has containers of services not in %s: %s (remove them with --remove-orphans)\n",
+			t.Name, t.File, strings.Join(res.Orphans, ", "))
+	}
+	if err != nil {
+		return err
+	}
+	rows, err := e.PS(ctx, t.Name)
+	if err != nil {
+		return err
+	}
+	return printUpSummary(g, rows)
+}
+
+// printUpSummary shows each service, its containers, state, health and the
+// endpoints to try.
+func printUpSummary(g *globals, rows []engine.ContainerStatus) error {
+	w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "SERVICE\tCONTAINER\tSTATE\tHEALTH\tENDPOINTS")
+	for _, r := range rows {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", r.Service, r.Container, r.State, r.Health, dash(strings.Join(r.Endpoints, " ")))
+	}
+	return w.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,112 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+
+	"github.com/chainctl/chainctl/internal/progress"
+)
+
+// DownOptions tune `chainctl down`.
+type DownOptions struct {
+	Timeout     *time.Duration // overrides every service's grace period
+	KeepVolumes bool
+}
+
+// DownResult says what `down` removed.
+type DownResult struct {
+	Containers []string
+	Networks   []string
+	Volumes    []string
+}
+
+// Down removes everything that carries the project's label — containers,
+// networks and, unless KeepVolumes, volumes — and nothing else. It works
+// without the topology file, after a failed or interrupted up, and twice.
+func (e *Engine) Down(ctx context.Context, project string, opts DownOptions) (*DownResult, error) {
+	unlock, err := e.lockProject(project)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	res := &DownResult{}
+	cs, err := e.containers(ctx, project)
+	if err != nil {
+		return res, err
+	}
+	t, err := e.recordedTopology(ctx, project, cs)
+	if err != nil {
+		return res, err
+	}
+	e.signalCallersFirst(ctx, cs, t.ReverseLevels())
+	if err := parallel(cs, func(c container.Summary) error { return e.removeContainer(ctx, c, opts.Timeout) }); err != nil {
+		return res, err
+	}
+	for _, c := range cs {
+		res.Containers = append(res.Containers, containerName(c))
+	}
+
+	ns, err := e.networks(ctx, project)
+	if err != nil {
+		return res, err
+	}
+	var errs []error
+	for _, n := range ns {
+		e.progress.Report(progress.Event{Kind: "network", Resource: n.Name, Status: "removing"})
+		err := e.api.NetworkRemove(ctx, n.ID)
+		switch {
+		case err == nil || cerrdefs.IsNotFound(err):
+			res.Networks = append(res.Networks, n.Name)
+			e.progress.Report(progress.Event{Kind: "network", Resource: n.Name, Status: "removed", Done: true})
+		case strings.Contains(err.Error(), "active endpoints"):
+			errs = append(errs, fmt.Errorf("network %s still has containers attached that are not project %s's; chainctl does not touch them: disconnect them (`docker network disconnect %s CONTAINER`) and run down again", n.Name, project, n.Name))
+		default:
+			errs = append(errs, fmt.Errorf("remove network %s: %w", n.Name, err))
+		}
+	}
+	if opts.KeepVolumes {
+		return res, errors.Join(errs...)
+	}
+	vs, err := e.volumes(ctx, project)
+	if err != nil {
+		return res, errors.Join(append(errs, err)...)
+	}
+	for _, v := range vs {
+		err := e.api.VolumeRemove(ctx, v.Name, false)
+		if err != nil && !cerrdefs.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove volume %s: %w", v.Name, err))
+			continue
+		}
+		res.Volumes = append(res.Volumes, v.Name)
+		e.progress.Report(progress.Event{Kind: "volume", Resource: v.Name, Status: "removed", Done: true})
+	}
+	return res, errors.Join(errs...)
+}
+
+// signalCallersFirst sends SIGTERM level by level, callers before callees,
+// so a chain drains from its entry; it does not wait for anyone to exit
+// (that is what keeps a long chain's teardown as fast as a flat one's).
+func (e *Engine) signalCallersFirst(ctx context.Context, cs []container.Summary, levels [][]string) {
+	byService := map[string][]container.Summary{}
+	for _, c := range cs {
+		if c.State == container.StateRunning {
+			byService[c.Labels[LabelService]] = append(byService[c.Labels[LabelService]], c)
+		}
+	}
+	for _, level := range levels {
+		var batch []container.Summary
+		for _, svc := range level {
+			batch = append(batch, byService[svc]...)
+		}
+		_ = parallel(batch, func(c container.Summary) error {
+			// Best effort: ContainerStop below sends it again and kills after the grace period.
+			return e.api.ContainerKill(ctx, c.ID, "SIGTERM")
+		})
+	}
+}

@@ -1,0 +1,57 @@
+package engine
+
+import (
+	"regexp"
+	"strconv"
+
+	"github.com/docker/docker/api/types/container"
+)
+
+// Faults as ps shows them, derived from what the engine reports, so they are
+// right even when someone else broke the container (docker kill, ...).
+const (
+	FaultNone         = "-"
+	FaultKilled       = "killed"
+	FaultStopped      = "stopped"
+	FaultPaused       = "paused"
+	FaultDisconnected = "disconnected"
+	FaultRemoved      = "removed"
+	FaultExited       = "exited"
+	FaultRestarting   = "restarting"
+)
+
+var exitCodeRE = regexp.MustCompile(`^Exited \((-?\d+)\)`)
+
+// exitCode reads the exit code from the list's Status ("Exited (137) 3
+// seconds ago"), so ps needs no inspect per container.
+func exitCode(c container.Summary) (int, bool) {
+	m := exitCodeRE.FindStringSubmatch(c.Status)
+	if m == nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(m[1])
+	return n, err == nil
+}
+
+// fault derives what is wrong with one container.
+func fault(c container.Summary, netName string) string {
+	switch c.State {
+	case container.StatePaused:
+		return FaultPaused
+	case container.StateRestarting:
+		return FaultRestarting
+	case container.StateExited, container.StateDead, container.StateCreated:
+		code, _ := exitCode(c)
+		switch {
+		case code == 0 || code == 143: // SIGTERM: a graceful stop
+			return FaultStopped
+		case code == 137 || code > 128: // killed by a signal
+			return FaultKilled
+		}
+		return FaultExited
+	}
+	if netName != "" && !onNetwork(c, netName) {
+		return FaultDisconnected
+	}
+	return FaultNone
+}

@@ -1,0 +1,43 @@
+package engine
+
+import (
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+)
+
+// Labels decide ownership: chainctl only ever touches objects that carry
+// io.chainctl.project=<project>, whatever their names say.
+const (
+	LabelProject     = "io.chainctl.project"
+	LabelService     = "io.chainctl.service"
+	LabelReplica     = "io.chainctl.replica"
+	LabelConfigHash  = "io.chainctl.config-hash"
+	LabelVersion     = "io.chainctl.version"
+	LabelVolume      = "io.chainctl.volume"
+	LabelServiceSpec = "io.chainctl.service-spec" // the service as JSON, to recreate a removed replica
+	LabelTopology    = "io.chainctl.topology"     // the whole topology as JSON, on the network
+)
+
+// projectFilter selects the objects of one project, exactly (a label match,
+// never a name prefix: project "ab" never matches "abc").
+func projectFilter(project string, extra ...filters.KeyValuePair) filters.Args {
+	args := filters.NewArgs(filters.Arg("label", LabelProject+"="+project))
+	for _, kv := range extra {
+		args.Add(kv.Key, kv.Value)
+	}
+	return args
+}
+
+// anyProjectFilter selects every object chainctl created, in any project.
+func anyProjectFilter() filters.Args {
+	return filters.NewArgs(filters.Arg("label", LabelProject))
+}
+
+// ownedBy reports whether labels mark an object as the project's.
+func ownedBy(labels map[string]string, project string) bool {
+	return labels[LabelProject] == project
+}
+
+func networkListAll() network.ListOptions {
+	return network.ListOptions{Filters: anyProjectFilter()}
+}

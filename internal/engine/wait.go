@@ -1,0 +1,175 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/pkg/stdcopy"
+
+	"github.com/chainctl/chainctl/internal/progress"
+)
+
+// pollInterval is how often a wait looks at the engine: one list call for
+// the whole project, however many containers it waits for.
+const pollInterval = 100 * time.Millisecond
+
+// readiness is what one look at a container says.
+type readiness int
+
+const (
+	pending readiness = iota
+	ready
+	failed
+)
+
+// judge decides whether a listed container is running and, when it has a
+// healthcheck, healthy. Health shows in the list's Status text, so no
+// per-container inspect is needed while waiting.
+func judge(c container.Summary) (readiness, string) {
+	switch c.State {
+	case container.StateRunning:
+		switch {
+		case strings.Contains(c.Status, "(healthy)"):
+			return ready, "healthy"
+		case strings.Contains(c.Status, "(unhealthy)"):
+			return failed, "unhealthy"
+		case strings.Contains(c.Status, "(health: starting)"):
+			return pending, "health: starting"
+		}
+		return ready, "running"
+	case container.StateExited, container.StateDead:
+		return failed, c.Status
+	case container.StateRemoving:
+		return failed, "being removed"
+	}
+	return pending, c.State
+}
+
+// waitReady polls until every container in ids (id → name) is running and
+// healthy, one fails, or timeout passes. The error says what was last seen.
+func (e *Engine) waitReady(ctx context.Context, project string, ids map[string]string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	last := map[string]string{}
+	reported := map[string]string{}
+	tick := time.NewTicker(pollInterval)
+	defer tick.Stop()
+	for {
+		cs, err := e.containers(ctx, project)
+		if err != nil {
+			return err
+		}
+		byID := map[string]container.Summary{}
+		for _, c := range cs {
+			byID[c.ID] = c
+		}
+		waiting := 0
+		for id, name := range ids {
+			c, ok := byID[id]
+			if !ok {
+				return fmt.Errorf("%s was removed while chainctl waited for it", name)
+			}
+			state, seen := judge(c)
+			last[name] = seen
+			if reported[name] != seen {
+				reported[name] = seen
+				e.progress.Report(progress.Event{Kind: "container", Resource: name, Status: seen, Done: state == ready, Failed: state == failed})
+			}
+			switch state {
+			case failed:
+				return e.explainFailure(ctx, c)
+			case pending:
+				waiting++
+			}
+		}
+		if waiting == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return e.explainTimeout(ctx, ids, byID, last, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// explainFailure says why a container stopped being a candidate: its exit
+// code and last log lines, or its last health probe.
+func (e *Engine) explainFailure(ctx context.Context, c container.Summary) error {
+	name, svc := containerName(c), c.Labels[LabelService]
+	ins, err := e.api.ContainerInspect(ctx, c.ID)
+	if err != nil {
+		return fmt.Errorf("service %s (%s) failed: %s", svc, name, c.Status)
+	}
+	if ins.State != nil && ins.State.Health != nil && ins.State.Health.Status == "unhealthy" {
+		return fmt.Errorf("service %s (%s) is unhealthy: last probe said: %s", svc, name, lastProbe(ins))
+	}
+	code := 0
+	if ins.State != nil {
+		code = ins.State.ExitCode
+	}
+	msg := fmt.Sprintf("service %s (%s) exited with code %d", svc, name, code)
+	if ins.State != nil && ins.State.Error != "" {
+		msg += ": " + ins.State.Error
+	}
+	if logs := e.tailLogs(ctx, c.ID, 5); logs != "" {
+		msg += "; last log lines:\n" + logs
+	}
+	return errors.New(msg)
+}
+
+func (e *Engine) explainTimeout(ctx context.Context, ids map[string]string, byID map[string]container.Summary, last map[string]string, timeout time.Duration) error {
+	var msgs []string
+	for id, name := range ids {
+		c := byID[id]
+		if st, _ := judge(c); st == ready {
+			continue
+		}
+		msg := fmt.Sprintf("service %s (%s) not ready after %s: last seen %s", c.Labels[LabelService], name, timeout, last[name])
+		if ins, err := e.api.ContainerInspect(ctx, id); err == nil && ins.State != nil && ins.State.Health != nil {
+			msg += "; last probe said: " + lastProbe(ins)
+		}
+		msgs = append(msgs, msg)
+	}
+	sort.Strings(msgs)
+	return errors.New(strings.Join(msgs, "\n"))
+}
+
+func lastProbe(ins container.InspectResponse) string {
+	logs := ins.State.Health.Log
+	if len(logs) == 0 {
+		return "(no probe has run yet)"
+	}
+	l := logs[len(logs)-1]
+	out := strings.TrimSpace(l.Output)
+	if out == "" {
+		out = "(no output)"
+	}
+	return fmt.Sprintf("exit %d: %s", l.ExitCode, out)
+}
+
+// tailLogs returns the container's last n log lines, indented.
+func (e *Engine) tailLogs(ctx context.Context, id string, n int) string {
+	rc, err := e.api.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: fmt.Sprint(n)})
+	if err != nil {
+		return ""
+	}
+	defer rc.Close()
+	var buf bytes.Buffer
+	if _, err := stdcopy.StdCopy(&buf, &buf, rc); err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
+	for i := range lines {
+		lines[i] = "  " + lines[i]
+	}
+	return strings.Join(lines, "\n")
+}
