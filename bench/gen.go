@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// chainTopology is a chain s000 → s001 → ... of n link services, each with
+// a named volume and a fixed published port, in chainctl's format. With
+// health false the image's healthcheck is switched off, so `up` measures
+// create and start only, like the floor and `compose up -d`.
+func chainTopology(project string, n, basePort int, health bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "name: %s\nvolumes:\n", project)
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "  %s-data: {}\n", serviceName(i))
+	}
+	b.WriteString("services:\n")
+	for i := 0; i < n; i++ {
+		svc := serviceName(i)
+		fmt.Fprintf(&b, "  %s:\n    image: %s\n    ports: [\"127.0.0.1:%d:8080\"]\n    volumes: [\"%s-data:/data\"]\n", svc, linkImage, basePort+i, svc)
+		if i+1 < n {
+			fmt.Fprintf(&b, "    calls: [%s]\n", serviceName(i+1))
+		}
+		if !health {
+			b.WriteString("    healthcheck: {disable: true}\n")
+		}
+	}
+	return b.String()
+}
+
+// chainCompose is the same chain as a compose file, with depends_on along
+// the chain as chainctl's calls imply.
+func chainCompose(n, basePort int) string {
+	var b strings.Builder
+	b.WriteString("version: \"3.7\"\nservices:\n")
+	for i := 0; i < n; i++ {
+		svc := serviceName(i)
+		fmt.Fprintf(&b, "  %s:\n    image: %s\n    ports: [\"127.0.0.1:%d:8080\"]\n    volumes: [\"%s-data:/data\"]\n    environment: {CHAINCTL_SERVICE: %s",
+			svc, linkImage, basePort+i, svc, svc)
+		if i+1 < n {
+			fmt.Fprintf(&b, ", NEXT: \"%s:8080\"}\n    depends_on: [%s]\n", serviceName(i+1), serviceName(i+1))
+		} else {
+			b.WriteString("}\n")
+		}
+	}
+	b.WriteString("volumes:\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "  %s-data: {}\n", serviceName(i))
+	}
+	return b.String()
+}

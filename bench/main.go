@@ -1,0 +1,233 @@
+// Command bench measures chainctl against the raw-API floor and docker
+// compose in one run, alternating them, and prints medians and ratios. It
+// never passes or fails on time: it reports.
+//
+//	go run ./bench -n 3,20,50 -runs 5 -chainctl bin/chainctl
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/client"
+)
+
+const linkImage = "chainctl/link:latest"
+
+type config struct {
+	sizes    []int
+	runs     int
+	chainctl string
+	basePort int
+	health   bool
+	compose  []string // the compose command, or nil when none is installed
+}
+
+func main() {
+	var sizes string
+	cfg := config{}
+	flag.StringVar(&sizes, "n", "3,20", "chain lengths, comma-separated")
+	flag.IntVar(&cfg.runs, "runs", 5, "runs per measurement (the median is reported)")
+	flag.StringVar(&cfg.chainctl, "chainctl", "bin/chainctl", "chainctl binary")
+	flag.IntVar(&cfg.basePort, "base-port", 18000, "first host port of the chain")
+	flag.BoolVar(&cfg.health, "health", true, "also measure up with health waits")
+	flag.Parse()
+	for _, s := range strings.Split(sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			fatalf("bad -n %q", s)
+		}
+		cfg.sizes = append(cfg.sizes, n)
+	}
+	cfg.compose = findCompose()
+	if err := run(context.Background(), cfg); err != nil {
+		fatalf("%v", err)
+	}
+}
+
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+// findCompose prefers the compose plugin, then the v1 binary.
+func findCompose() []string {
+	if exec.Command("docker", "compose", "version").Run() == nil {
+		return []string{"docker", "compose"}
+	}
+	if _, err := exec.LookPath("docker-compose"); err == nil {
+		return []string{"docker-compose"}
+	}
+	return nil
+}
+
+// timings collects the samples of one measurement.
+type timings map[string][]time.Duration
+
+func (t timings) add(key string, d time.Duration) { t[key] = append(t[key], d) }
+
+func (t timings) median(key string) time.Duration {
+	s := append([]time.Duration(nil), t[key]...)
+	if len(s) == 0 {
+		return 0
+	}
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+func run(ctx context.Context, cfg config) error {
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	dir, err := os.MkdirTemp("", "chainctl-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	composeName := "none installed"
+	if cfg.compose != nil {
+		composeName = strings.Join(cfg.compose, " ")
+	}
+	fmt.Printf("chainctl bench: %d runs per figure, medians; compose: %s\n\n", cfg.runs, composeName)
+	results := map[int]timings{}
+	for _, n := range cfg.sizes {
+		t, err := measure(ctx, cli, cfg, dir, n)
+		if err != nil {
+			return fmt.Errorf("n=%d: %w", n, err)
+		}
+		results[n] = t
+	}
+	printTable(cfg, results)
+	return nil
+}
+
+// measure alternates chainctl, the floor and compose, run after run, so
+// that they share the machine's state and noise.
+func measure(ctx context.Context, cli *client.Client, cfg config, dir string, n int) (timings, error) {
+	t := timings{}
+	project := fmt.Sprintf("bench%d", n)
+	topo := filepath.Join(dir, project+".yaml")
+	healthTopo := filepath.Join(dir, project+"-health.yaml")
+	composeFile := filepath.Join(dir, project+"-compose.yaml")
+	files := map[string]string{
+		topo:        chainTopology(project, n, cfg.basePort, false),
+		healthTopo:  chainTopology(project, n, cfg.basePort, true),
+		composeFile: chainCompose(n, cfg.basePort),
+	}
+	for path, body := range files {
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	timed := func(key string, fn func() error) error {
+		start := time.Now()
+		if err := fn(); err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		t.add(key, time.Since(start))
+		return nil
+	}
+	chainctl := func(args ...string) func() error {
+		return func() error { return runCmd(cfg.chainctl, args...) }
+	}
+	for r := 0; r < cfg.runs; r++ {
+		steps := []step{
+			{"floor-par/up", func() error { return floorUp(ctx, cli, project+"f", n, cfg.basePort, true) }},
+			{"floor-par/down", func() error { return floorDown(ctx, cli, project+"f", true) }},
+			{"chainctl/up", chainctl("up", "-q", topo)},
+			{"chainctl/reup", chainctl("up", "-q", topo)},
+			{"chainctl/ps", chainctl("ps", "-p", project)},
+			{"chainctl/down", chainctl("down", "-q", "-p", project)},
+			{"floor-seq/up", func() error { return floorUp(ctx, cli, project+"f", n, cfg.basePort, false) }},
+			{"floor-seq/down", func() error { return floorDown(ctx, cli, project+"f", false) }},
+		}
+		if cfg.compose != nil {
+			c := func(args ...string) func() error {
+				return func() error {
+					all := append(append([]string{}, cfg.compose[1:]...), append([]string{"-p", project + "c", "-f", composeFile}, args...)...)
+					return runCmd(cfg.compose[0], all...)
+				}
+			}
+			steps = append(steps,
+				step{"compose/up", c("up", "-d")},
+				step{"compose/down", c("down", "-v")})
+		}
+		if cfg.health {
+			steps = append(steps,
+				step{"floor-health/up", func() error {
+					if err := floorUp(ctx, cli, project+"h", n, cfg.basePort, true); err != nil {
+						return err
+					}
+					return floorWaitHealthy(ctx, cli, project+"h", n)
+				}},
+				step{"floor-health/down", func() error { return floorDown(ctx, cli, project+"h", true) }},
+				step{"chainctl-health/up", chainctl("up", "-q", healthTopo)},
+				step{"chainctl-health/down", chainctl("down", "-q", "-p", project)})
+		}
+		for _, s := range steps {
+			if err := timed(s.key, s.fn); err != nil {
+				return nil, err
+			}
+		}
+		fmt.Fprintf(os.Stderr, "n=%d run %d/%d done\n", n, r+1, cfg.runs)
+	}
+	return t, nil
+}
+
+// step is one timed action of a run.
+type step struct {
+	key string
+	fn  func() error
+}
+
+func runCmd(name string, args ...string) error {
+	cmd := exec.Command(name, args...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+func printTable(cfg config, results map[int]timings) {
+	sec := func(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) }
+	ratio := func(a, b time.Duration) string {
+		if b == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.2f×", a.Seconds()/b.Seconds())
+	}
+	fmt.Println("| N | floor parallel up / down | floor sequential up / down | chainctl up / down | compose up / down | chainctl ÷ floor: up / down | chainctl ÷ compose: up / down | up, down per service |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
+	for _, n := range cfg.sizes {
+		t := results[n]
+		m := t.median
+		fmt.Printf("| %d | %s / %s | %s / %s | %s / %s | %s / %s | %s / %s | %s / %s | %s, %s |\n", n,
+			sec(m("floor-par/up")), sec(m("floor-par/down")),
+			sec(m("floor-seq/up")), sec(m("floor-seq/down")),
+			sec(m("chainctl/up")), sec(m("chainctl/down")),
+			sec(m("compose/up")), sec(m("compose/down")),
+			ratio(m("chainctl/up"), m("floor-par/up")), ratio(m("chainctl/down"), m("floor-par/down")),
+			ratio(m("chainctl/up"), m("compose/up")), ratio(m("chainctl/down"), m("compose/down")),
+			sec(m("chainctl/up")/time.Duration(n)), sec(m("chainctl/down")/time.Duration(n)))
+	}
+	fmt.Println()
+	fmt.Println("| N | re-up, nothing to do | ps | floor + health wait: up | chainctl with health waits: up | ratio |")
+	fmt.Println("|---|---|---|---|---|---|")
+	for _, n := range cfg.sizes {
+		m := results[n].median
+		fmt.Printf("| %d | %s | %s | %s | %s | %s |\n", n, sec(m("chainctl/reup")), sec(m("chainctl/ps")),
+			sec(m("floor-health/up")), sec(m("chainctl-health/up")), ratio(m("chainctl-health/up"), m("floor-health/up")))
+	}
+}
