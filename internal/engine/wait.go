@@ -109,7 +109,7 @@ func (e *Engine) explainFailure(ctx context.Context, c container.Summary) error 
 	if err != nil {
 		return fmt.Errorf("service %s (%s) failed: %s", svc, name, c.Status)
 	}
-	if ins.State != nil && ins.State.Health != nil && ins.State.Health.Status == "unhealthy" {
+	if ins.State != nil && ins.State.Running && ins.State.Health != nil && ins.State.Health.Status == "unhealthy" {
 		return fmt.Errorf("service %s (%s) is unhealthy: last probe said: %s", svc, name, lastProbe(ins))
 	}
 	code := 0

@@ -66,6 +66,7 @@ func (d *decoder) topology(root *yaml.Node) *Topology {
 }
 
 func (d *decoder) network(n *yaml.Node, path string, out *Network) {
+	var gatewayNode *yaml.Node
 	d.fields(n, path, map[string]func(*yaml.Node, string){
 		"name": func(v *yaml.Node, p string) { out.Name, _ = d.str(v, p) },
 		"subnet": func(v *yaml.Node, p string) {
@@ -76,6 +77,7 @@ func (d *decoder) network(n *yaml.Node, path string, out *Network) {
 			out.Subnet = s
 		},
 		"gateway": func(v *yaml.Node, p string) {
+			gatewayNode = v
 			s, ok := d.str(v, p)
 			if ok && net.ParseIP(s) == nil {
 				d.errorf(v, p, "%q: not an IP address", s)
@@ -84,10 +86,10 @@ func (d *decoder) network(n *yaml.Node, path string, out *Network) {
 		},
 		"internal": func(v *yaml.Node, p string) { out.Internal = d.boolean(v, p) },
 	})
-	if out.Gateway != "" && out.Subnet != "" {
+	if gatewayNode != nil && out.Subnet != "" {
 		_, cidr, err1 := net.ParseCIDR(out.Subnet)
 		if ip := net.ParseIP(out.Gateway); err1 == nil && ip != nil && !cidr.Contains(ip) {
-			d.errorf(n, join(path, "gateway"), "%s is not inside subnet %s", out.Gateway, out.Subnet)
+			d.errorf(gatewayNode, join(path, "gateway"), "%s is not inside subnet %s", out.Gateway, out.Subnet)
 		}
 	}
 }
@@ -166,7 +168,7 @@ func (d *decoder) service(k, n *yaml.Node, path string) *Service {
 		},
 	})
 	if !sawImage && resolve(n).Kind == yaml.MappingNode {
-		d.errorf(n, join(path, "image"), "missing: every service needs an image")
+		d.errorf(k, join(path, "image"), "missing: every service needs an image")
 	}
 	return s
 }

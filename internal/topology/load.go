@@ -70,7 +70,9 @@ func Parse(data []byte, filename string, lookupEnv func(string) (string, bool)) 
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, &Error{File: filename, Line: yamlErrLine(err), Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+		line := yamlErrLine(err)
+		msg := yamlLineRE.ReplaceAllString(strings.TrimPrefix(err.Error(), "yaml: "), "")
+		return nil, &Error{File: filename, Line: line, Msg: strings.TrimPrefix(msg, ": ")}
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 || doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Tag == "!!null" {
 		return nil, &Error{File: filename, Line: 1, Msg: "empty file: a topology needs at least `services:`"}
