@@ -292,7 +292,7 @@ func (e *Engine) Heal(ctx context.Context, project string, services []string, op
 	for i, r := range todo {
 		wait[ids[i]] = r.name(project)
 	}
-	return res, e.waitReady(ctx, project, wait, opts.WaitTimeout)
+	return res, e.waitReady(ctx, project, wait, opts.WaitTimeout, false)
 }
 
 // healReplica repairs one replica and returns its container id; a removed

@@ -135,7 +135,7 @@ func TestJudgeReadsHealthFromStatus(t *testing.T) {
 		{"exited", "Exited (2) 1 second ago", failed},
 	}
 	for _, c := range cases {
-		if got, _ := judge(container.Summary{State: c.state, Status: c.status}); got != c.want {
+		if got, _ := judge(container.Summary{State: c.state, Status: c.status}, true); got != c.want {
 			t.Errorf("judge(%s, %q) = %v, want %v", c.state, c.status, got, c.want)
 		}
 	}

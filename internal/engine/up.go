@@ -112,7 +112,7 @@ func (r *upRun) run(ctx context.Context) error {
 	if r.opts.NoWait {
 		return nil
 	}
-	return r.e.waitReady(ctx, r.t.Name, plan.ids(), r.opts.WaitTimeout)
+	return r.e.waitReady(ctx, r.t.Name, plan.ids(), r.opts.WaitTimeout, true)
 }
 
 // preflight checks, before anything is created, that every image is there
@@ -448,7 +448,7 @@ func (r *upRun) waitHealthyDeps(ctx context.Context, level []string, p *upPlan) 
 	if len(ids) == 0 {
 		return nil
 	}
-	return r.e.waitReady(ctx, r.t.Name, ids, r.opts.WaitTimeout)
+	return r.e.waitReady(ctx, r.t.Name, ids, r.opts.WaitTimeout, true)
 }
 
 // rollback removes what this run created, newest first, on a context of its

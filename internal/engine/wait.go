@@ -31,13 +31,16 @@ const (
 // judge decides whether a listed container is running and, when it has a
 // healthcheck, healthy. Health shows in the list's Status text, so no
 // per-container inspect is needed while waiting.
-func judge(c container.Summary) (readiness, string) {
+func judge(c container.Summary, failOnUnhealthy bool) (readiness, string) {
 	switch c.State {
 	case container.StateRunning:
 		switch {
 		case strings.Contains(c.Status, "(healthy)"):
 			return ready, "healthy"
 		case strings.Contains(c.Status, "(unhealthy)"):
+			if !failOnUnhealthy {
+				return pending, "unhealthy"
+			}
 			return failed, "unhealthy"
 		case strings.Contains(c.Status, "(health: starting)"):
 			return pending, "health: starting"
@@ -53,7 +56,10 @@ func judge(c container.Summary) (readiness, string) {
 
 // waitReady polls until every container in ids (id → name) is running and
 // healthy, one fails, or timeout passes. The error says what was last seen.
-func (e *Engine) waitReady(ctx context.Context, project string, ids map[string]string, timeout time.Duration) error {
+// A freshly started container that turns unhealthy has failed; one being
+// healed (unpaused, reconnected) is unhealthy until its next probe passes,
+// so heal waits instead (failOnUnhealthy false).
+func (e *Engine) waitReady(ctx context.Context, project string, ids map[string]string, timeout time.Duration, failOnUnhealthy bool) error {
 	deadline := time.Now().Add(timeout)
 	last := map[string]string{}
 	reported := map[string]string{}
@@ -74,7 +80,7 @@ func (e *Engine) waitReady(ctx context.Context, project string, ids map[string]s
 			if !ok {
 				return fmt.Errorf("%s was removed while chainctl waited for it", name)
 			}
-			state, seen := judge(c)
+			state, seen := judge(c, failOnUnhealthy)
 			last[name] = seen
 			if reported[name] != seen {
 				reported[name] = seen
@@ -130,7 +136,7 @@ func (e *Engine) explainTimeout(ctx context.Context, ids map[string]string, byID
 	var msgs []string
 	for id, name := range ids {
 		c := byID[id]
-		if st, _ := judge(c); st == ready {
+		if st, _ := judge(c, false); st == ready {
 			continue
 		}
 		msg := fmt.Sprintf("service %s (%s) not ready after %s: last seen %s", c.Labels[LabelService], name, timeout, last[name])

@@ -69,7 +69,7 @@ func hop(n *Node) string {
 	if n.Instance == "" && n.Error != "" {
 		return n.Service + " ✗ " + n.Error
 	}
-	s := fmt.Sprintf("%s (%s, %s, %.1fms)", n.Service, n.Instance, n.Version, n.TookMS)
+	s := fmt.Sprintf("%s (%s, %s, %.2fms)", n.Service, n.Instance, n.Version, n.TookMS)
 	if n.Error != "" && len(n.Calls) == 0 {
 		s += " ✗ " + n.Error
 	}

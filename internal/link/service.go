@@ -56,7 +56,7 @@ func New(cfg Config, logw io.Writer) *Service {
 	return &Service{
 		cfg:     cfg,
 		client:  &http.Client{Transport: tr},
-		lb:      newBalancer(time.Second),
+		lb:      newBalancer(),
 		log:     log.New(logw, "", log.LstdFlags|log.Lmicroseconds),
 		started: time.Now(),
 	}

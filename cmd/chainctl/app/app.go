@@ -87,6 +87,7 @@ func newRootCmd(g *globals) *cobra.Command {
 		newLogsCmd(g),
 		newBreakCmd(g),
 		newHealCmd(g),
+		newCallCmd(g),
 	)
 	return root
 }

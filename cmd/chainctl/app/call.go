@@ -1,0 +1,128 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/chainctl/chainctl/internal/link"
+)
+
+type callFlags struct {
+	json     bool
+	watch    bool
+	interval time.Duration
+	timeout  time.Duration
+}
+
+func newCallCmd(g *globals) *cobra.Command {
+	var f callFlags
+	cmd := &cobra.Command{
+		Use:   "call [SERVICE]",
+		Short: "Send one request to the chain's entry and show each hop (exit 1 if the chain broke)",
+		Long: `Send one request to the entry service (default: the service with a published
+port that nobody calls) and render the chain: each hop with ✓ or ✗, its
+instance, version and time, and the error where the chain broke.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCall(cmd, g, f, args)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&f.json, "json", false, "print the tree as JSON")
+	fl.BoolVarP(&f.watch, "watch", "w", false, "call again every --interval, one line per call, until Ctrl-C")
+	fl.DurationVar(&f.interval, "interval", 500*time.Millisecond, "time between calls with --watch")
+	fl.DurationVar(&f.timeout, "timeout", 10*time.Second, "how long one call may take")
+	return cmd
+}
+
+func runCall(cmd *cobra.Command, g *globals, f callFlags, args []string) error {
+	ctx := cmd.Context()
+	e, done, err := g.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	project, err := g.projectName(ctx, e)
+	if err != nil {
+		return err
+	}
+	want := ""
+	if len(args) > 0 {
+		want = args[0]
+	}
+	service, url, err := e.Endpoint(ctx, project, want)
+	if err != nil {
+		return err
+	}
+	client := &http.Client{}
+	if f.watch {
+		return watch(ctx, g, f, client, service, url)
+	}
+	n := link.Fetch(ctx, client, url, service, f.timeout)
+	if f.json {
+		enc := json.NewEncoder(g.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(n); err != nil {
+			return err
+		}
+	} else if err := link.RenderTree(g.stdout, n); err != nil {
+		return err
+	}
+	if !n.OK() {
+		return errSilent
+	}
+	return nil
+}
+
+// watch calls until Ctrl-C, one line per call, then sums up: how many
+// failed, when the chain first broke and when it came back.
+func watch(ctx context.Context, g *globals, f callFlags, client *http.Client, service, url string) error {
+	var total, failures int
+	var firstFailure, recovered time.Time
+	broken := false
+	tick := time.NewTicker(f.interval)
+	defer tick.Stop()
+	for {
+		n := link.Fetch(ctx, client, url, service, f.timeout)
+		if ctx.Err() != nil {
+			break
+		}
+		now := time.Now()
+		total++
+		status := "ok"
+		if !n.OK() {
+			failures++
+			status = "BROKEN"
+			if firstFailure.IsZero() {
+				firstFailure = now
+			}
+			broken = true
+		} else if broken {
+			recovered, broken = now, false
+		}
+		fmt.Fprintf(g.stdout, "%s  %3d  %-6s  %s\n", now.Format("15:04:05.000"), n.Status, status, link.Path(n))
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
+			continue
+		}
+		break
+	}
+	fmt.Fprintf(g.stdout, "\n%d calls, %d failed", total, failures)
+	if !firstFailure.IsZero() {
+		fmt.Fprintf(g.stdout, "; first failure %s", firstFailure.Format("15:04:05.000"))
+		if !recovered.IsZero() {
+			fmt.Fprintf(g.stdout, ", recovered %s (%s later)", recovered.Format("15:04:05.000"), recovered.Sub(firstFailure).Round(time.Millisecond))
+		} else {
+			fmt.Fprint(g.stdout, ", not recovered")
+		}
+	}
+	fmt.Fprintln(g.stdout)
+	return nil
+}
+
