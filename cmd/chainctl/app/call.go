@@ -125,4 +125,3 @@ func watch(ctx context.Context, g *globals, f callFlags, client *http.Client, se
 	fmt.Fprintln(g.stdout)
 	return nil
 }
-
