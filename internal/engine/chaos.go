@@ -356,7 +356,15 @@ func (e *Engine) Endpoint(ctx context.Context, project, service string) (string,
 			return service, "http://" + ip + ":" + p.HostPort, nil
 		}
 	}
-	return service, "", fmt.Errorf("service %s publishes no port that is up now", service)
+	return service, "", &NotServingError{Service: service}
+}
+
+// NotServingError says the service to call has no published port up now
+// (it is broken, or publishes an engine-chosen port and is not running).
+type NotServingError struct{ Service string }
+
+func (e *NotServingError) Error() string {
+	return fmt.Sprintf("service %s has no published port up now", e.Service)
 }
 
 func entryService(t *topology.Topology) string {

@@ -70,14 +70,14 @@ func (e *Engine) Down(ctx context.Context, project string, opts DownOptions) (*D
 			errs = append(errs, fmt.Errorf("remove network %s: %w", n.Name, err))
 		}
 	}
-	if opts.KeepVolumes {
-		return res, errors.Join(errs...)
-	}
 	vs, err := e.volumes(ctx, project)
 	if err != nil {
 		return res, errors.Join(append(errs, err)...)
 	}
 	for _, v := range vs {
+		if opts.KeepVolumes && v.Labels[LabelSpec] == "" {
+			continue // data is kept; the topology record goes with the project
+		}
 		err := e.api.VolumeRemove(ctx, v.Name, false)
 		if err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("remove volume %s: %w", v.Name, err))

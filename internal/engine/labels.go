@@ -15,7 +15,8 @@ const (
 	LabelVersion     = "io.chainctl.version"
 	LabelVolume      = "io.chainctl.volume"
 	LabelServiceSpec = "io.chainctl.service-spec" // the service as JSON, to recreate a removed replica
-	LabelTopology    = "io.chainctl.topology"     // the whole topology as JSON, on the network
+	LabelTopology    = "io.chainctl.topology"     // the whole topology as JSON, on the network and the spec volume
+	LabelSpec        = "io.chainctl.spec"         // marks the spec volume; value: the topology's hash
 )
 
 // projectFilter selects the objects of one project, exactly (a label match,

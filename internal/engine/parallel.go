@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"sync"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 )
@@ -22,6 +24,17 @@ func parallel[T any](items []T, fn func(T) error) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// apiCallTimeout bounds one engine call that must not be cut short.
+const apiCallTimeout = 2 * time.Minute
+
+// detached is the context for one call that creates something: Ctrl-C must
+// not cut it half-way (the engine would finish it anyway, and the object
+// would escape the rollback), so it runs to its end and the caller checks
+// ctx before starting the next one.
+func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), apiCallTimeout)
 }
 
 // gone reports errors that mean "already done" for a teardown step: the

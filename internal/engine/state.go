@@ -60,19 +60,9 @@ func replicaOf(labels map[string]string) int {
 // with the service specs carried by the containers (newer when a service
 // changed since). Break, heal, call and down need no file this way.
 func (e *Engine) recordedTopology(ctx context.Context, project string, cs []container.Summary) (*topology.Topology, error) {
-	ns, err := e.networks(ctx, project)
+	t, err := e.storedTopology(ctx, project)
 	if err != nil {
 		return nil, err
-	}
-	var t *topology.Topology
-	for _, n := range ns {
-		if raw := n.Labels[LabelTopology]; raw != "" {
-			t = &topology.Topology{}
-			if err := json.Unmarshal([]byte(raw), t); err != nil {
-				return nil, fmt.Errorf("network %s: unreadable %s label: %w", n.Name, LabelTopology, err)
-			}
-			break
-		}
 	}
 	if t == nil {
 		t = &topology.Topology{Name: project, Network: topology.Network{Name: project + "-net"}}

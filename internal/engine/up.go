@@ -77,6 +77,9 @@ func (e *Engine) Up(ctx context.Context, t *topology.Topology, opts UpOptions) (
 	r := &upRun{e: e, t: t, opts: opts, res: &UpResult{Project: t.Name}}
 	err = r.run(ctx)
 	if err == nil {
+		err = e.recordSpec(ctx, t)
+	}
+	if err == nil {
 		return r.res, nil
 	}
 	if !opts.KeepOnFailure {
@@ -177,7 +180,12 @@ func (r *upRun) ensureNetwork(ctx context.Context) (string, error) {
 		opts.IPAM = &network.IPAM{Config: []network.IPAMConfig{{Subnet: r.t.Network.Subnet, Gateway: r.t.Network.Gateway}}}
 	}
 	r.report("network", name, "creating", false)
-	resp, err := r.e.api.NetworkCreate(ctx, name, opts)
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	cctx, cancel := detached(ctx)
+	defer cancel()
+	resp, err := r.e.api.NetworkCreate(cctx, name, opts)
 	if err != nil {
 		r.fail("network", name, err)
 		return "", fmt.Errorf("create network %s: %w", name, err)
@@ -220,7 +228,12 @@ func (r *upRun) ensureVolumes(ctx context.Context) error {
 			labels[k] = val
 		}
 		r.report("volume", v.Name, "creating", false)
-		if _, err := r.e.api.VolumeCreate(ctx, volume.CreateOptions{Name: v.Name, Driver: v.Driver, Labels: labels}); err != nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		cctx, cancel := detached(ctx)
+		defer cancel()
+		if _, err := r.e.api.VolumeCreate(cctx, volume.CreateOptions{Name: v.Name, Driver: v.Driver, Labels: labels}); err != nil {
 			r.fail("volume", v.Name, err)
 			return fmt.Errorf("create volume %s: %w", v.Name, err)
 		}
@@ -365,7 +378,12 @@ func (r *upRun) prepare(ctx context.Context, netID string, s *step) error {
 	default:
 		r.report("container", name, "creating", false)
 	}
-	resp, err := r.e.api.ContainerCreate(ctx, s.spec.Config, s.spec.Host, s.spec.Net, nil, name)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	cctx, cancel := detached(ctx)
+	defer cancel()
+	resp, err := r.e.api.ContainerCreate(cctx, s.spec.Config, s.spec.Host, s.spec.Net, nil, name)
 	if err != nil {
 		r.fail("container", name, err)
 		return fmt.Errorf("create container %s (service %s): %w", name, s.spec.Service, err)
@@ -401,7 +419,12 @@ func (r *upRun) start(ctx context.Context, s *step) error {
 		}
 	} else {
 		r.report("container", name, "starting", false)
-		if err := r.e.api.ContainerStart(ctx, s.id, container.StartOptions{}); err != nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		cctx, cancel := detached(ctx)
+		defer cancel()
+		if err := r.e.api.ContainerStart(cctx, s.id, container.StartOptions{}); err != nil {
 			r.fail("container", name, err)
 			return startError(s.spec, err)
 		}

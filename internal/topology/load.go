@@ -200,6 +200,9 @@ func (d *decoder) fields(n *yaml.Node, path string, handlers map[string]func(v *
 			continue
 		}
 		seen[k.Value] = true
+		if strings.HasPrefix(k.Value, "x-") {
+			continue // compose's extension fields: a home for YAML anchors
+		}
 		h, ok := handlers[k.Value]
 		if !ok {
 			d.errorf(k, p, "unknown field %q (known: %s)", k.Value, knownKeys(handlers))

@@ -74,22 +74,27 @@ func newRootCmd(g *globals) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return errUsage{err} })
 	pf := root.PersistentFlags()
 	pf.StringVarP(&g.project, "project", "p", "", "project name (default: from -f, $CHAINCTL_PROJECT, or the only project on the engine)")
-	pf.StringVarP(&g.file, "file", "f", "", "topology file")
 	pf.StringVar(&g.progress, "progress", "auto", "progress output: auto, tty, plain, json or quiet")
 	pf.BoolVarP(&g.quiet, "quiet", "q", false, "no progress output")
-	root.AddCommand(
-		newVersionCmd(g),
-		newConfigCmd(g),
-		newUpCmd(g),
-		newDownCmd(g),
-		newPSCmd(g),
-		newLsCmd(g),
-		newLogsCmd(g),
-		newBreakCmd(g),
-		newHealCmd(g),
-		newCallCmd(g),
-	)
+	root.AddCommand(newVersionCmd(g), newLsCmd(g))
+	for _, cmd := range []*cobra.Command{
+		newConfigCmd(g), newUpCmd(g), newDownCmd(g), newPSCmd(g), newLogsCmd(g),
+		newBreakCmd(g), newHealCmd(g), newCallCmd(g),
+	} {
+		addFileFlag(cmd, g)
+		root.AddCommand(cmd)
+	}
 	return root
+}
+
+// addFileFlag gives a command -f/--file. It is not a persistent flag of
+// the root because `logs -f` means follow, as in compose.
+func addFileFlag(cmd *cobra.Command, g *globals) {
+	if cmd.Flags().ShorthandLookup("f") != nil {
+		cmd.Flags().StringVar(&g.file, "file", "", "topology file (its project)")
+		return
+	}
+	cmd.Flags().StringVarP(&g.file, "file", "f", "", "topology file (its project)")
 }
 
 // reporter builds the progress reporter the flags ask for, on stderr.

@@ -3,12 +3,14 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/chainctl/chainctl/internal/engine"
 	"github.com/chainctl/chainctl/internal/link"
 )
 
@@ -56,14 +58,25 @@ func runCall(cmd *cobra.Command, g *globals, f callFlags, args []string) error {
 		want = args[0]
 	}
 	service, url, err := e.Endpoint(ctx, project, want)
-	if err != nil {
+	var notServing *engine.NotServingError
+	if err != nil && !errors.As(err, &notServing) {
 		return err
 	}
 	client := &http.Client{}
 	if f.watch {
-		return watch(ctx, g, f, client, service, url)
+		// A healed entry may come back on another engine-chosen port.
+		endpoint := func() string {
+			if _, u, err := e.Endpoint(ctx, project, service); err == nil {
+				return u
+			}
+			return ""
+		}
+		return watch(ctx, g, f, client, service, url, endpoint)
 	}
-	n := link.Fetch(ctx, client, url, service, f.timeout)
+	n := &link.Node{Service: service, Error: "not reachable: no published port is up (see chainctl ps)"}
+	if url != "" {
+		n = link.Fetch(ctx, client, url, service, f.timeout)
+	}
 	if f.json {
 		enc := json.NewEncoder(g.stdout)
 		enc.SetIndent("", "  ")
@@ -81,14 +94,23 @@ func runCall(cmd *cobra.Command, g *globals, f callFlags, args []string) error {
 
 // watch calls until Ctrl-C, one line per call, then sums up: how many
 // failed, when the chain first broke and when it came back.
-func watch(ctx context.Context, g *globals, f callFlags, client *http.Client, service, url string) error {
+func watch(ctx context.Context, g *globals, f callFlags, client *http.Client, service, url string, endpoint func() string) error {
 	var total, failures int
 	var firstFailure, recovered time.Time
 	broken := false
 	tick := time.NewTicker(f.interval)
 	defer tick.Stop()
 	for {
-		n := link.Fetch(ctx, client, url, service, f.timeout)
+		if url == "" {
+			url = endpoint()
+		}
+		n := &link.Node{Service: service, Error: "not reachable: no published port is up"}
+		if url != "" {
+			n = link.Fetch(ctx, client, url, service, f.timeout)
+		}
+		if n.Instance == "" {
+			url = "" // the entry itself failed: look its port up again
+		}
 		if ctx.Err() != nil {
 			break
 		}
