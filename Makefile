@@ -36,8 +36,11 @@ test-short:
 fmt:
 	gofmt -l -w .
 
+# Medians and ratios against the raw-API floor and docker compose, one run.
+BENCH_N    ?= 3,20
+BENCH_RUNS ?= 5
 bench: image
-	@echo "benchmarks arrive with the performance issue"
+	$(GO) run ./bench -n $(BENCH_N) -runs $(BENCH_RUNS) -chainctl bin/chainctl
 
 clean:
 	rm -rf bin

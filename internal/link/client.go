@@ -57,7 +57,7 @@ func tree(b *strings.Builder, n *Node, first, rest string) {
 	}
 	b.WriteString(first + n.Service + " " + mark)
 	if n.Instance != "" {
-		fmt.Fprintf(b, "  %s  %s  %.2fms  HTTP %d", n.Instance, n.Version, n.TookMS, n.Status)
+		fmt.Fprintf(b, "  %s  %s  %s  HTTP %d", n.Instance, n.Version, n.Took(), n.Status)
 	}
 	if n.Error != "" {
 		b.WriteString("  " + n.Error)

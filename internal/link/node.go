@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Node is one hop of the chain tree: who answered, how, and whom it called.
@@ -19,6 +20,15 @@ type Node struct {
 	Status   int     `json:"status"`
 	Error    string  `json:"error,omitempty"`
 	Calls    []*Node `json:"calls,omitempty"`
+}
+
+// Took is the hop's time as a readable duration: 5µs, 2.38ms, 1.9s.
+func (n *Node) Took() time.Duration {
+	d := time.Duration(n.TookMS * float64(time.Millisecond))
+	if d >= time.Millisecond {
+		return d.Round(10 * time.Microsecond)
+	}
+	return d.Round(time.Microsecond)
 }
 
 // OK reports whether this hop and every hop below it answered.
@@ -69,7 +79,7 @@ func hop(n *Node) string {
 	if n.Instance == "" && n.Error != "" {
 		return n.Service + " ✗ " + n.Error
 	}
-	s := fmt.Sprintf("%s (%s, %s, %.2fms)", n.Service, n.Instance, n.Version, n.TookMS)
+	s := fmt.Sprintf("%s (%s, %s, %s)", n.Service, n.Instance, n.Version, n.Took())
 	if n.Error != "" && len(n.Calls) == 0 {
 		s += " ✗ " + n.Error
 	}

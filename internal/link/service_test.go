@@ -284,7 +284,7 @@ func TestRenderTextShowsWhereItBroke(t *testing.T) {
 	if err := RenderText(&sb, n); err != nil {
 		t.Fatal(err)
 	}
-	if want := "a (i1, v, 1.25ms) → b (i2, v, 0.50ms) → c ✗ no such host\n"; sb.String() != want {
+	if want := "a (i1, v, 1.25ms) → b (i2, v, 500µs) → c ✗ no such host\n"; sb.String() != want {
 		t.Errorf("got %q, want %q", sb.String(), want)
 	}
 }
