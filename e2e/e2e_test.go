@@ -115,14 +115,12 @@ var unsafeChars = regexp.MustCompile(`[^a-z0-9]+`)
 func newProject(t *testing.T) string {
 	t.Helper()
 	needDaemon(t)
-	b := make([]byte, 3)
-	_, _ = rand.Read(b)
 	base := strings.Trim(unsafeChars.ReplaceAllString(strings.ToLower(t.Name()), "-"), "-")
 	base = strings.TrimPrefix(base, "test")
 	if len(base) > 28 {
 		base = base[len(base)-28:]
 	}
-	p := strings.Trim(base, "-_") + "-" + hex.EncodeToString(b)
+	p := strings.Trim(base, "-_") + "-" + randomSuffix()
 	t.Cleanup(func() {
 		if r := chainctl(t, "down", "-q", "-p", p, "-t", "1s"); r.code != 0 {
 			t.Errorf("cleanup down: %s", r)
@@ -133,6 +131,12 @@ func newProject(t *testing.T) string {
 		}
 	})
 	return p
+}
+
+func randomSuffix() string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // leftovers lists, through the docker CLI, anything carrying the label.
