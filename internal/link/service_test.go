@@ -22,6 +22,20 @@ func startHop(t testing.TB, name string, timeout time.Duration, next ...string) 
 	return srv
 }
 
+// hangingServer never answers until its client gives up.
+func hangingServer(t *testing.T) *httptest.Server {
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(hang.Close)
+	t.Cleanup(func() { close(release) })
+	return hang
+}
+
 func getTree(t *testing.T, url string) (*Node, int) {
 	t.Helper()
 	resp, err := http.Get(url + "/?format=json")
@@ -102,15 +116,7 @@ func TestUnknownHostIs502(t *testing.T) {
 }
 
 func TestHangingDownstreamIsCutAtTimeout(t *testing.T) {
-	release := make(chan struct{})
-	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	t.Cleanup(hang.Close)
-	t.Cleanup(func() { close(release) })
+	hang := hangingServer(t)
 	b := startHop(t, "b", 200*time.Millisecond, hang.URL)
 	a := startHop(t, "a", time.Second, b.URL)
 	start := time.Now()
@@ -127,15 +133,7 @@ func TestHangingDownstreamIsCutAtTimeout(t *testing.T) {
 }
 
 func TestCallerBudgetShrinksDownstreamTimeout(t *testing.T) {
-	release := make(chan struct{})
-	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	t.Cleanup(hang.Close)
-	t.Cleanup(func() { close(release) })
+	hang := hangingServer(t)
 	// b alone would wait 5s; a's 500ms budget must bound it, and the
 	// timeout must be reported by b (the hop that saw it), not by a.
 	b := startHop(t, "b", 5*time.Second, hang.URL)
@@ -225,15 +223,7 @@ func TestConfigFromEnv(t *testing.T) {
 }
 
 func TestNoGoroutineLeakWhenClientLeaves(t *testing.T) {
-	release := make(chan struct{})
-	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	t.Cleanup(hang.Close)
-	t.Cleanup(func() { close(release) })
+	hang := hangingServer(t)
 	a := startHop(t, "a", 10*time.Second, hang.URL)
 	before := runtime.NumGoroutine()
 	for i := 0; i < 20; i++ {

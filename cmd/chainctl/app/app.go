@@ -139,6 +139,21 @@ func (g *globals) loadFile(args []string) (*topology.Topology, error) {
 	return t, nil
 }
 
+// openProject connects and resolves the project a file-less verb acts on;
+// done flushes progress and closes the client.
+func (g *globals) openProject(ctx context.Context) (e *engine.Engine, project string, done func(), err error) {
+	e, done, err = g.connect(ctx)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	project, err = g.projectName(ctx, e)
+	if err != nil {
+		done()
+		return nil, "", nil, err
+	}
+	return e, project, done, nil
+}
+
 // projectName resolves which project a file-less verb acts on.
 func (g *globals) projectName(ctx context.Context, e *engine.Engine) (string, error) {
 	if g.project == "" && g.file != "" {

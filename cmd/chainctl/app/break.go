@@ -53,15 +53,11 @@ func runBreak(cmd *cobra.Command, g *globals, f breakFlags, args []string) error
 		targets[i] = t
 	}
 	ctx := cmd.Context()
-	e, done, err := g.connect(ctx)
+	e, project, done, err := g.openProject(ctx)
 	if err != nil {
 		return err
 	}
 	defer done()
-	project, err := g.projectName(ctx, e)
-	if err != nil {
-		return err
-	}
 	res, err := e.Break(ctx, project, targets, engine.BreakOptions{Mode: f.mode, Signal: f.signal})
 	if res != nil {
 		printBreak(g, f.mode, res)

@@ -44,15 +44,11 @@ instance, version and time, and the error where the chain broke.`,
 
 func runCall(cmd *cobra.Command, g *globals, f callFlags, args []string) error {
 	ctx := cmd.Context()
-	e, done, err := g.connect(ctx)
+	e, project, done, err := g.openProject(ctx)
 	if err != nil {
 		return err
 	}
 	defer done()
-	project, err := g.projectName(ctx, e)
-	if err != nil {
-		return err
-	}
 	want := ""
 	if len(args) > 0 {
 		want = args[0]

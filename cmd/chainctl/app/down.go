@@ -31,15 +31,11 @@ func newDownCmd(g *globals) *cobra.Command {
 
 func runDown(cmd *cobra.Command, g *globals, f downFlags) error {
 	ctx := cmd.Context()
-	e, done, err := g.connect(ctx)
+	e, project, done, err := g.openProject(ctx)
 	if err != nil {
 		return err
 	}
 	defer done()
-	project, err := g.projectName(ctx, e)
-	if err != nil {
-		return err
-	}
 	opts := engine.DownOptions{KeepVolumes: f.keepVolumes}
 	if f.timeout >= 0 {
 		opts.Timeout = &f.timeout

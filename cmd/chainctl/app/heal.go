@@ -31,15 +31,11 @@ func newHealCmd(g *globals) *cobra.Command {
 
 func runHeal(cmd *cobra.Command, g *globals, f healFlags, services []string) error {
 	ctx := cmd.Context()
-	e, done, err := g.connect(ctx)
+	e, project, done, err := g.openProject(ctx)
 	if err != nil {
 		return err
 	}
 	defer done()
-	project, err := g.projectName(ctx, e)
-	if err != nil {
-		return err
-	}
 	res, err := e.Heal(ctx, project, services, engine.HealOptions{NoWait: f.noWait, WaitTimeout: f.waitTimeout})
 	if res != nil {
 		printHeal(g, res)

@@ -34,15 +34,11 @@ func newLogsCmd(g *globals) *cobra.Command {
 
 func runLogs(cmd *cobra.Command, g *globals, f logsFlags, services []string) error {
 	ctx := cmd.Context()
-	e, done, err := g.connect(ctx)
+	e, project, done, err := g.openProject(ctx)
 	if err != nil {
 		return err
 	}
 	defer done()
-	project, err := g.projectName(ctx, e)
-	if err != nil {
-		return err
-	}
 	color := !f.noColor && isTerminal(g.stdout)
 	err = e.Logs(ctx, project, engine.LogsOptions{Services: services, Follow: f.follow, Tail: f.tail, Since: f.since, Color: color}, g.stdout)
 	if f.follow && ctx.Err() != nil {

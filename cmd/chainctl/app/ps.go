@@ -29,15 +29,11 @@ func newPSCmd(g *globals) *cobra.Command {
 
 func runPS(cmd *cobra.Command, g *globals, f psFlags) error {
 	ctx := cmd.Context()
-	e, done, err := g.connect(ctx)
+	e, project, done, err := g.openProject(ctx)
 	if err != nil {
 		return err
 	}
 	defer done()
-	project, err := g.projectName(ctx, e)
-	if err != nil {
-		return err
-	}
 	rows, err := e.PS(ctx, project)
 	if err != nil {
 		return err
