@@ -45,11 +45,8 @@ func (e *Engine) Down(ctx context.Context, project string, opts DownOptions) (*D
 		return res, err
 	}
 	e.signalCallersFirst(ctx, cs, t.ReverseLevels())
-	if err := parallel(cs, func(c container.Summary) error { return e.removeContainer(ctx, c, opts.Timeout) }); err != nil {
+	if err := e.sweepContainers(ctx, project, cs, opts.Timeout, res); err != nil {
 		return res, err
-	}
-	for _, c := range cs {
-		res.Containers = append(res.Containers, containerName(c))
 	}
 
 	ns, err := e.networks(ctx, project)
@@ -79,6 +76,13 @@ func (e *Engine) Down(ctx context.Context, project string, opts DownOptions) (*D
 			continue // data is kept; the topology record goes with the project
 		}
 		err := e.api.VolumeRemove(ctx, v.Name, false)
+		if cerrdefs.IsConflict(err) {
+			// In use: by a container an interrupted up had in flight; sweep again.
+			if serr := e.sweepContainers(ctx, project, nil, opts.Timeout, res); serr != nil {
+				errs = append(errs, serr)
+			}
+			err = e.api.VolumeRemove(ctx, v.Name, false)
+		}
 		if err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("remove volume %s: %w", v.Name, err))
 			continue
@@ -87,6 +91,31 @@ func (e *Engine) Down(ctx context.Context, project string, opts DownOptions) (*D
 		e.progress.Report(progress.Event{Kind: "volume", Resource: v.Name, Status: "removed", Done: true})
 	}
 	return res, errors.Join(errs...)
+}
+
+// sweepContainers removes cs, then lists again until no container of the
+// project is left: a create that an interrupted up had sent may land on the
+// engine after the first list.
+func (e *Engine) sweepContainers(ctx context.Context, project string, cs []container.Summary, grace *time.Duration, res *DownResult) error {
+	const passes = 5
+	for pass := 0; pass < passes; pass++ {
+		if cs == nil || pass > 0 {
+			var err error
+			if cs, err = e.containers(ctx, project); err != nil {
+				return err
+			}
+		}
+		if len(cs) == 0 {
+			return nil
+		}
+		if err := parallel(cs, func(c container.Summary) error { return e.removeContainer(ctx, c, grace) }); err != nil {
+			return err
+		}
+		for _, c := range cs {
+			res.Containers = append(res.Containers, containerName(c))
+		}
+	}
+	return nil
 }
 
 // signalCallersFirst sends SIGTERM level by level, callers before callees,
