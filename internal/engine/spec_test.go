@@ -205,3 +205,16 @@ func containsAll(s string, subs ...string) bool {
 	}
 	return true
 }
+
+func TestPolicyAsksForExplicitPermission(t *testing.T) {
+	top := testTopology()
+	top.Services["a"].Privileged = true
+	top.Services["b"].CapAdd = []string{"cap_sys_admin"}
+	top.Services["c"].Volumes = append(top.Services["c"].Volumes, topology.Mount{Type: "bind", Source: "/", Target: "/host"})
+	if errs := (Policy{}).check(top); len(errs) != 3 {
+		t.Errorf("default policy: %v, want 3 refusals", errs)
+	}
+	if errs := (Policy{AllowPrivileged: true, AllowHostAccess: true}).check(top); len(errs) != 0 {
+		t.Errorf("permissive policy: %v", errs)
+	}
+}

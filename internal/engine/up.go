@@ -26,6 +26,7 @@ type UpOptions struct {
 	WaitTimeout   time.Duration // how long to wait for running and healthy (default 60s)
 	RemoveOrphans bool          // remove containers of services no longer in the file
 	KeepOnFailure bool          // leave what was made when up fails, for debugging
+	Policy        Policy        // what the topology may ask for beyond the safe defaults
 }
 
 // UpResult says what `up` did, container by container.
@@ -121,7 +122,7 @@ func (r *upRun) run(ctx context.Context) error {
 // preflight checks, before anything is created, that every image is there
 // and that no foreign container or process holds a name or a port we need.
 func (r *upRun) preflight(ctx context.Context, all []container.Summary) error {
-	var errs []error
+	errs := r.opts.Policy.check(r.t)
 	ids, err := r.e.resolveImages(ctx, r.t)
 	if err != nil {
 		errs = append(errs, err)

@@ -16,6 +16,7 @@ type upFlags struct {
 	waitTimeout   time.Duration
 	removeOrphans bool
 	keepOnFailure bool
+	policy        engine.Policy
 }
 
 func newUpCmd(g *globals) *cobra.Command {
@@ -33,6 +34,8 @@ func newUpCmd(g *globals) *cobra.Command {
 	fl.DurationVar(&f.waitTimeout, "wait-timeout", engine.DefaultWaitTimeout, "how long to wait for every service to be running and healthy")
 	fl.BoolVar(&f.removeOrphans, "remove-orphans", false, "remove containers of services the file no longer has")
 	fl.BoolVar(&f.keepOnFailure, "keep-on-failure", false, "keep what was created when up fails (for debugging)")
+	fl.BoolVar(&f.policy.AllowPrivileged, "allow-privileged", false, "allow services that ask for privileged, cap_add ALL or SYS_ADMIN")
+	fl.BoolVar(&f.policy.AllowHostAccess, "allow-host-access", false, "allow bind mounts of / or of the Docker socket")
 	return cmd
 }
 
@@ -49,6 +52,7 @@ func runUp(cmd *cobra.Command, g *globals, f upFlags, args []string) error {
 	defer done()
 	res, err := e.Up(ctx, t, engine.UpOptions{
 		NoWait: f.noWait, WaitTimeout: f.waitTimeout, RemoveOrphans: f.removeOrphans, KeepOnFailure: f.keepOnFailure,
+		Policy: f.policy,
 	})
 	if res != nil && len(res.Orphans) > 0 && !f.removeOrphans {
 		fmt.Fprintf(g.stderr, "warning: project %s has containers of services not in %s: %s (remove them with --remove-orphans)\n",
