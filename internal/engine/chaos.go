@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/chainctl/chainctl/internal/progress"
@@ -148,7 +149,7 @@ func (e *Engine) Break(ctx context.Context, project string, targets []Target, op
 	if !validMode(opts.Mode) {
 		return nil, fmt.Errorf("unknown break mode %q (modes: %s)", opts.Mode, strings.Join(BreakModes, ", "))
 	}
-	unlock, err := e.lockProject(project)
+	unlock, err := e.lockProject(ctx, project)
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +248,7 @@ func (e *Engine) Heal(ctx context.Context, project string, services []string, op
 	if opts.WaitTimeout <= 0 {
 		opts.WaitTimeout = DefaultWaitTimeout
 	}
-	unlock, err := e.lockProject(project)
+	unlock, err := e.lockProject(ctx, project)
 	if err != nil {
 		return nil, err
 	}
@@ -312,6 +313,12 @@ func (e *Engine) healReplica(ctx context.Context, s *chaosState, r replica) (str
 	}
 	e.progress.Report(progress.Event{Kind: "container", Resource: spec.Name, Status: "recreating"})
 	resp, err := e.api.ContainerCreate(ctx, spec.Config, spec.Host, spec.Net, nil, spec.Name)
+	if cerrdefs.IsConflict(err) {
+		// A heal that was interrupted may be creating it right now.
+		if id, ok := e.adoptStraggler(ctx, spec.Name, s.project); ok {
+			resp.ID, err = id, nil
+		}
+	}
 	if err != nil {
 		return "", fmt.Errorf("recreate %s: %w", spec.Name, err)
 	}
@@ -380,4 +387,25 @@ func entryService(t *topology.Topology) string {
 		}
 	}
 	return ""
+}
+
+// adoptStraggler waits briefly for a container whose name is taken to show
+// up (the engine reserves the name before the container can be inspected)
+// and returns it if it is the project's own.
+func (e *Engine) adoptStraggler(ctx context.Context, name, project string) (string, bool) {
+	deadline := time.Now().Add(stragglerWindow)
+	for {
+		ins, err := e.api.ContainerInspect(ctx, name)
+		if err == nil {
+			return ins.ID, ins.Config != nil && ownedBy(ins.Config.Labels, project)
+		}
+		if !cerrdefs.IsNotFound(err) || time.Now().After(deadline) {
+			return "", false
+		}
+		select {
+		case <-ctx.Done():
+			return "", false
+		case <-time.After(pollInterval):
+		}
+	}
 }

@@ -112,10 +112,28 @@ func unreachable(host string, err error) error {
 
 // lockProject keeps a second chainctl on this machine from changing the
 // same project at the same time.
-func (e *Engine) lockProject(project string) (func(), error) {
-	l, err := lock.Acquire(e.api.DaemonHost(), project)
+// When the last holder died holding the lock, the engine may still be
+// finishing calls it had sent; wait until the project stops changing.
+func (e *Engine) lockProject(ctx context.Context, project string) (func(), error) {
+	release, abandoned, err := e.lockProjectAbandoned(project)
 	if err != nil {
 		return nil, err
 	}
-	return func() { _ = l.Release() }, nil
+	if abandoned {
+		e.progress.Report(progress.Event{Kind: "project", Resource: project, Status: "settling", Detail: "the last chainctl on this project was killed; waiting for its engine calls to land"})
+		if err := e.settle(ctx, project); err != nil {
+			release()
+			return nil, err
+		}
+	}
+	return release, nil
+}
+
+// lockProjectAbandoned also says whether the last holder died holding it.
+func (e *Engine) lockProjectAbandoned(project string) (func(), bool, error) {
+	l, err := lock.Acquire(e.api.DaemonHost(), project)
+	if err != nil {
+		return nil, false, err
+	}
+	return func() { _ = l.Release() }, l.Abandoned, nil
 }

@@ -30,29 +30,50 @@ type DownResult struct {
 // networks and, unless KeepVolumes, volumes — and nothing else. It works
 // without the topology file, after a failed or interrupted up, and twice.
 func (e *Engine) Down(ctx context.Context, project string, opts DownOptions) (*DownResult, error) {
-	unlock, err := e.lockProject(project)
+	unlock, err := e.lockProject(ctx, project)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
 	res := &DownResult{}
+	// Pass again until a pass finds nothing: a create sent by an up that
+	// was interrupted (not killed) may still land during the first one.
+	const passes = 3
+	for pass := 0; pass < passes; pass++ {
+		found, err := e.downPass(ctx, project, opts, res)
+		if err != nil || !found {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// stragglerWindow bounds the wait for a container whose name is taken to
+// become visible.
+const stragglerWindow = 2 * time.Second
+
+// downPass removes what the project has now and says whether it found
+// anything.
+func (e *Engine) downPass(ctx context.Context, project string, opts DownOptions, res *DownResult) (bool, error) {
 	cs, err := e.containers(ctx, project)
 	if err != nil {
-		return res, err
+		return false, err
 	}
 	t, err := e.recordedTopology(ctx, project, cs)
 	if err != nil {
-		return res, err
+		return false, err
 	}
 	e.signalCallersFirst(ctx, cs, t.ReverseLevels())
 	if err := e.sweepContainers(ctx, project, cs, opts.Timeout, res); err != nil {
-		return res, err
+		return true, err
 	}
+	found := len(cs) > 0
 
 	ns, err := e.networks(ctx, project)
 	if err != nil {
-		return res, err
+		return found, err
 	}
+	found = found || len(ns) > 0
 	var errs []error
 	for _, n := range ns {
 		e.progress.Report(progress.Event{Kind: "network", Resource: n.Name, Status: "removing"})
@@ -69,12 +90,13 @@ func (e *Engine) Down(ctx context.Context, project string, opts DownOptions) (*D
 	}
 	vs, err := e.volumes(ctx, project)
 	if err != nil {
-		return res, errors.Join(append(errs, err)...)
+		return found, errors.Join(append(errs, err)...)
 	}
 	for _, v := range vs {
 		if opts.KeepVolumes && v.Labels[LabelSpec] == "" {
 			continue // data is kept; the topology record goes with the project
 		}
+		found = true
 		err := e.api.VolumeRemove(ctx, v.Name, false)
 		if cerrdefs.IsConflict(err) {
 			// In use: by a container an interrupted up had in flight; sweep again.
@@ -90,7 +112,7 @@ func (e *Engine) Down(ctx context.Context, project string, opts DownOptions) (*D
 		res.Volumes = append(res.Volumes, v.Name)
 		e.progress.Report(progress.Event{Kind: "volume", Resource: v.Name, Status: "removed", Done: true})
 	}
-	return res, errors.Join(errs...)
+	return found, errors.Join(errs...)
 }
 
 // sweepContainers removes cs, then lists again until no container of the

@@ -70,7 +70,7 @@ func (e *Engine) Up(ctx context.Context, t *topology.Topology, opts UpOptions) (
 	if opts.WaitTimeout <= 0 {
 		opts.WaitTimeout = DefaultWaitTimeout
 	}
-	unlock, err := e.lockProject(t.Name)
+	unlock, err := e.lockProject(ctx, t.Name)
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,9 @@ var ErrBusy = errors.New("busy")
 // Lock is a held project lock.
 type Lock struct {
 	f *os.File
+	// Abandoned is set when the previous holder died holding the lock
+	// (its pid was still in the file): its engine calls may still land.
+	Abandoned bool
 }
 
 // Dir is where the lock files live.
@@ -50,10 +53,11 @@ func Acquire(daemonHost, project string) (*Lock, error) {
 		}
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
+	abandoned := readPID(f) != "unknown"
 	if err := f.Truncate(0); err == nil {
 		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
-	return &Lock{f: f}, nil
+	return &Lock{f: f, Abandoned: abandoned}, nil
 }
 
 func readPID(f *os.File) string {
@@ -71,6 +75,8 @@ func (l *Lock) Release() error {
 	if l == nil || l.f == nil {
 		return nil
 	}
+	// An empty file tells the next holder this one finished cleanly.
+	terr := l.f.Truncate(0)
 	err := syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
-	return errors.Join(err, l.f.Close())
+	return errors.Join(terr, err, l.f.Close())
 }

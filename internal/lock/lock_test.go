@@ -34,5 +34,18 @@ func TestSecondAcquireFailsNamingTheHolder(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Acquire after Release: %v", err)
 	}
-	again.Release()
+	if again.Abandoned {
+		t.Error("a cleanly released lock reads as abandoned")
+	}
+	// A holder that dies leaves its pid behind: simulate by closing the
+	// file without Release (the kernel drops the flock, as on SIGKILL).
+	again.f.Close()
+	next, err := Acquire("unix:///test.sock", project)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer next.Release()
+	if !next.Abandoned {
+		t.Error("a lock whose holder died does not read as abandoned")
+	}
 }
