@@ -7,7 +7,7 @@ TOPOLOGY  ?= topologies/abc.yaml
 # The legacy builder needs nothing but the engine: no buildx, no registry.
 export DOCKER_BUILDKIT = 0
 
-.PHONY: all build image up down test test-short vet fmt bench clean
+.PHONY: all build image up down test test-short fuzz vet fmt bench clean
 
 all: build
 
@@ -32,6 +32,11 @@ test: image
 
 test-short:
 	$(GO) test -short ./...
+
+# The topology loader must never panic, whatever the bytes (CI runs this).
+FUZZ_TIME ?= 30s
+fuzz:
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZ_TIME) ./internal/topology
 
 fmt:
 	gofmt -l -w .

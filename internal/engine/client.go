@@ -61,8 +61,9 @@ type API interface {
 
 // Engine runs chainctl projects on one Docker Engine.
 type Engine struct {
-	api      API
-	progress progress.Reporter
+	api         API
+	progress    progress.Reporter
+	callTimeout time.Duration
 }
 
 // pingTimeout bounds how long an unreachable daemon can make us wait.
@@ -96,7 +97,11 @@ func New(api API, rep progress.Reporter) *Engine {
 	if rep == nil {
 		rep = progress.Discard
 	}
-	return &Engine{api: api, progress: rep}
+	timeout := DefaultCallTimeout
+	if d, err := time.ParseDuration(os.Getenv("CHAINCTL_API_TIMEOUT")); err == nil && d > 0 {
+		timeout = d
+	}
+	return &Engine{api: api, progress: rep, callTimeout: timeout}
 }
 
 // Close releases the client's connections.

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -26,15 +27,24 @@ func parallel[T any](items []T, fn func(T) error) error {
 	return errors.Join(errs...)
 }
 
-// apiCallTimeout bounds one engine call that must not be cut short.
-const apiCallTimeout = 2 * time.Minute
+// DefaultCallTimeout bounds one engine call that must not be cut short; a
+// hung engine turns into an error after it ($CHAINCTL_API_TIMEOUT).
+const DefaultCallTimeout = 30 * time.Second
 
 // detached is the context for one call that creates something: Ctrl-C must
 // not cut it half-way (the engine would finish it anyway, and the object
 // would escape the rollback), so it runs to its end and the caller checks
 // ctx before starting the next one.
-func detached(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), apiCallTimeout)
+func (e *Engine) detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), e.callTimeout)
+}
+
+// callErr says so when a detached call ran out of time: a hung engine.
+func (e *Engine) callErr(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: the engine did not answer within %s", err, e.callTimeout)
+	}
+	return err
 }
 
 // gone reports errors that mean "already done" for a teardown step: the

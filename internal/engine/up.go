@@ -184,12 +184,12 @@ func (r *upRun) ensureNetwork(ctx context.Context) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	cctx, cancel := detached(ctx)
+	cctx, cancel := r.e.detached(ctx)
 	defer cancel()
 	resp, err := r.e.api.NetworkCreate(cctx, name, opts)
 	if err != nil {
 		r.fail("network", name, err)
-		return "", fmt.Errorf("create network %s: %w", name, err)
+		return "", fmt.Errorf("create network %s: %w", name, r.e.callErr(err))
 	}
 	r.mu.Lock()
 	r.createdNetwork = resp.ID
@@ -232,11 +232,11 @@ func (r *upRun) ensureVolumes(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		cctx, cancel := detached(ctx)
+		cctx, cancel := r.e.detached(ctx)
 		defer cancel()
 		if _, err := r.e.api.VolumeCreate(cctx, volume.CreateOptions{Name: v.Name, Driver: v.Driver, Labels: labels}); err != nil {
 			r.fail("volume", v.Name, err)
-			return fmt.Errorf("create volume %s: %w", v.Name, err)
+			return fmt.Errorf("create volume %s: %w", v.Name, r.e.callErr(err))
 		}
 		r.mu.Lock()
 		r.createdVolumes = append(r.createdVolumes, v.Name)
@@ -382,12 +382,12 @@ func (r *upRun) prepare(ctx context.Context, netID string, s *step) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	cctx, cancel := detached(ctx)
+	cctx, cancel := r.e.detached(ctx)
 	defer cancel()
 	resp, err := r.e.api.ContainerCreate(cctx, s.spec.Config, s.spec.Host, s.spec.Net, nil, name)
 	if err != nil {
 		r.fail("container", name, err)
-		return fmt.Errorf("create container %s (service %s): %w", name, s.spec.Service, err)
+		return fmt.Errorf("create container %s (service %s): %w", name, s.spec.Service, r.e.callErr(err))
 	}
 	s.id = resp.ID
 	r.mu.Lock()
@@ -423,11 +423,11 @@ func (r *upRun) start(ctx context.Context, s *step) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		cctx, cancel := detached(ctx)
+		cctx, cancel := r.e.detached(ctx)
 		defer cancel()
 		if err := r.e.api.ContainerStart(cctx, s.id, container.StartOptions{}); err != nil {
 			r.fail("container", name, err)
-			return startError(s.spec, err)
+			return startError(s.spec, r.e.callErr(err))
 		}
 	}
 	r.mu.Lock()
