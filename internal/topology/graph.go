@@ -42,7 +42,7 @@ func (t *Topology) Dependencies(name string) []string {
 
 // Levels returns the start order: level 0 depends on nothing, each later
 // level only on earlier ones, so the services of one level can start in
-// parallel. a→b→c gives [[c] [b] [a]]. A cycle (rejected by Validate) does
+// parallel. a→b→c gives [[c] [b] [a]]. A cycle (which Parse rejects) does
 // not hang it: the services on it share a level.
 func (t *Topology) Levels() [][]string {
 	level := map[string]int{}
@@ -117,45 +117,103 @@ func (t *Topology) Callers(name string) []string {
 	return out
 }
 
-// cycle returns one dependency cycle as a path (a, b, a), or nil.
-func (t *Topology) cycle() []string {
-	const (
-		unvisited = iota
-		onStack
-		done
-	)
-	state := map[string]int{}
+// cycles returns, for each group of services that depend on each other
+// in a circle, the shortest cycle through its first service by name:
+// [a b a]. Nil when the graph is acyclic.
+func (t *Topology) cycles() [][]string {
+	var out [][]string
+	for _, group := range t.components() {
+		if len(group) > 1 {
+			out = append(out, t.cycleIn(group))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	return out
+}
+
+// components returns the strongly connected components of the dependency
+// graph (Tarjan's algorithm); recursion is as deep as the longest chain,
+// at most MaxServices.
+func (t *Topology) components() [][]string {
+	order := map[string]int{}
+	low := map[string]int{}
+	onStack := map[string]bool{}
 	var stack []string
-	var found []string
-	var visit func(string) bool
-	visit = func(name string) bool {
-		state[name] = onStack
-		stack = append(stack, name)
-		for _, dep := range t.Dependencies(name) {
-			switch state[dep] {
-			case onStack:
-				for i, s := range stack {
-					if s == dep {
-						found = append(append([]string{}, stack[i:]...), dep)
-						return true
-					}
-				}
-			case unvisited:
-				if visit(dep) {
-					return true
-				}
+	var out [][]string
+	var visit func(string)
+	visit = func(v string) {
+		order[v], low[v] = len(order), len(order)
+		stack = append(stack, v)
+		onStack[v] = true
+		for _, w := range t.Dependencies(v) {
+			if _, seen := order[w]; !seen {
+				visit(w)
+				low[v] = min(low[v], low[w])
+			} else if onStack[w] {
+				low[v] = min(low[v], order[w])
 			}
 		}
-		stack = stack[:len(stack)-1]
-		state[name] = done
-		return false
+		if low[v] != order[v] {
+			return
+		}
+		var group []string
+		for {
+			w := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			onStack[w] = false
+			group = append(group, w)
+			if w == v {
+				break
+			}
+		}
+		sort.Strings(group)
+		out = append(out, group)
 	}
 	for _, name := range t.ServiceNames() {
-		if state[name] == unvisited && visit(name) {
-			return found
+		if _, seen := order[name]; !seen {
+			visit(name)
 		}
 	}
-	return nil
+	return out
+}
+
+// cycleIn finds, breadth first, the shortest way from the group's first
+// service back to itself.
+func (t *Topology) cycleIn(group []string) []string {
+	in := map[string]bool{}
+	for _, name := range group {
+		in[name] = true
+	}
+	start := group[0]
+	parent := map[string]string{}
+	queue := []string{start}
+	for len(queue) > 0 {
+		v := queue[0]
+		queue = queue[1:]
+		for _, w := range t.Dependencies(v) {
+			switch {
+			case w == start:
+				path := []string{start}
+				for at := v; at != start; at = parent[at] {
+					path = append(path, at)
+				}
+				path = append(path[:1], reversed(path[1:])...)
+				return append(path, start)
+			case in[w] && parent[w] == "":
+				parent[w] = v
+				queue = append(queue, w)
+			}
+		}
+	}
+	return append(group, start) // unreachable for a real component
+}
+
+func reversed(s []string) []string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[len(s)-1-i] = v
+	}
+	return out
 }
 
 // Rename gives the project another name (chainctl -p), moving the names

@@ -1,87 +1,143 @@
 package topology
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
 
-// interpolate expands ${VAR}, ${VAR:-default}, ${VAR-default} and $VAR as
-// compose does; $$ is a literal $.
+// maxNesting bounds ${A:-${B:-...}} so that a hostile value cannot recurse
+// without end.
+const maxNesting = 32
+
+var errUnterminated = errors.New("unterminated ${")
+
+// interpolate expands variables in a scalar as compose does:
+//
+//	$VAR, ${VAR}      the value, "" when unset
+//	${VAR:-word}      word when VAR is unset or empty (${VAR-word}: unset)
+//	${VAR:?message}   an error when VAR is unset or empty (${VAR?message}: unset)
+//	${VAR:+word}      word when VAR is set and not empty (${VAR+word}: set)
+//	$$                a literal $
+//
+// A word may hold variables itself; it is expanded only when used.
 func interpolate(s string, lookup func(string) (string, bool)) (string, error) {
 	if !strings.Contains(s, "$") {
 		return s, nil
 	}
+	in := interpolation{s: s, lookup: lookup}
+	out, _, err := in.text(0, 0, true)
+	if err != nil {
+		return "", fmt.Errorf("%q: %w", s, err)
+	}
+	return out, nil
+}
+
+type interpolation struct {
+	s      string
+	lookup func(string) (string, bool)
+}
+
+// text expands from i to the end of the string or, when depth > 0, to the
+// } closing the enclosing ${; it returns where it stopped. With eval false
+// it only checks the syntax (a word that is not used).
+func (in *interpolation) text(i, depth int, eval bool) (string, int, error) {
+	s := in.s
 	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] != '$' {
+	for i < len(s) {
+		switch {
+		case depth > 0 && s[i] == '}':
+			return b.String(), i, nil
+		case s[i] != '$' || i+1 == len(s):
 			b.WriteByte(s[i])
-			continue
-		}
-		if i+1 == len(s) {
-			b.WriteByte('$')
-			break
-		}
-		switch next := s[i+1]; {
-		case next == '$':
-			b.WriteByte('$')
 			i++
-		case next == '{':
-			end := strings.IndexByte(s[i+2:], '}')
-			if end < 0 {
-				return "", fmt.Errorf("%q: unterminated ${", s)
-			}
-			expr := s[i+2 : i+2+end]
-			v, err := expand(expr, lookup)
+		case s[i+1] == '$':
+			b.WriteByte('$')
+			i += 2
+		case s[i+1] == '{':
+			v, next, err := in.braced(i+2, depth+1, eval)
 			if err != nil {
-				return "", fmt.Errorf("%q: %w", s, err)
+				return "", 0, err
 			}
 			b.WriteString(v)
-			i += 2 + end
-		case isNameByte(next, true):
+			i = next
+		case isNameByte(s[i+1], true):
 			j := i + 1
 			for j < len(s) && isNameByte(s[j], false) {
 				j++
 			}
-			v, _ := lookup(s[i+1 : j])
-			b.WriteString(v)
-			i = j - 1
-		default:
+			if eval {
+				v, _ := in.lookup(s[i+1 : j])
+				b.WriteString(v)
+			}
+			i = j
+		default: // a lone $ stays, as in compose
 			b.WriteByte('$')
+			i++
 		}
 	}
-	return b.String(), nil
+	if depth > 0 {
+		return "", 0, errUnterminated
+	}
+	return b.String(), i, nil
 }
 
-func expand(expr string, lookup func(string) (string, bool)) (string, error) {
-	name, def, op := expr, "", ""
-	if i := strings.Index(expr, ":-"); i >= 0 {
-		name, def, op = expr[:i], expr[i+2:], ":-"
-	} else if i := strings.IndexByte(expr, '-'); i >= 0 {
-		name, def, op = expr[:i], expr[i+1:], "-"
+// braced expands NAME[op word]} from i, just past "${".
+func (in *interpolation) braced(i, depth int, eval bool) (string, int, error) {
+	s := in.s
+	if depth > maxNesting {
+		return "", 0, fmt.Errorf("variables nested more than %d deep", maxNesting)
 	}
-	if !validVarName(name) {
-		return "", fmt.Errorf("invalid variable name %q in ${%s}", name, expr)
+	j := i
+	for j < len(s) && isNameByte(s[j], j == i) {
+		j++
 	}
-	v, set := lookup(name)
+	name := s[i:j]
 	switch {
-	case op == ":-" && v == "":
-		return def, nil
-	case op == "-" && !set:
-		return def, nil
+	case j == len(s):
+		return "", 0, errUnterminated
+	case name == "":
+		return "", 0, errors.New("${ must be followed by a variable name")
+	case s[j] == '}':
+		v, _ := in.lookup(name)
+		return v, j + 1, nil
 	}
-	return v, nil
-}
-
-func validVarName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isNameByte(s[i], i == 0) {
-			return false
+	op := ""
+	for _, o := range []string{":-", ":?", ":+", "-", "?", "+"} {
+		if strings.HasPrefix(s[j:], o) {
+			op = o
+			break
 		}
 	}
-	return true
+	if op == "" {
+		return "", 0, fmt.Errorf("invalid variable name or operator at %q", s[i:j+1])
+	}
+	value, set := "", false
+	if eval {
+		value, set = in.lookup(name)
+	}
+	if op[0] == ':' {
+		set = set && value != ""
+	}
+	kind := op[len(op)-1]
+	useWord := set == (kind == '+')
+	word, end, err := in.text(j+len(op), depth, eval && useWord)
+	switch {
+	case err != nil:
+		return "", 0, err
+	case !eval:
+		return "", end + 1, nil
+	case kind == '?' && useWord:
+		if word == "" {
+			word = "required"
+		}
+		return "", 0, fmt.Errorf("variable %s is not set: %s", name, word)
+	case useWord:
+		return word, end + 1, nil
+	case kind == '+':
+		return "", end + 1, nil
+	}
+	return value, end + 1, nil
 }
 
 func isNameByte(c byte, first bool) bool {

@@ -1,89 +1,85 @@
 package topology
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
 
 // Limits that keep a hostile or mistaken file from costing more than a
-// moment: the whole file, the services, and the nodes an alias may expand to.
+// moment: the whole file, the services, the nodes once YAML aliases are
+// followed (an alias bomb is refused, never expanded), and the host ports
+// all ranges together publish.
 const (
 	MaxFileBytes = 1 << 20
 	MaxServices  = 1000
-	maxNodes     = 200000
+	maxNodes     = 200_000
+	maxPorts     = 65_536
 )
 
 // Error is one problem in a topology file, located by line and field path.
+// Parse returns them joined with errors.Join; errors.As finds the first.
 type Error struct {
 	File string
 	Line int
-	Path string
+	Path string // field path such as services.a.ports[0]; "" for the whole file
 	Msg  string
 }
 
 func (e *Error) Error() string {
-	loc := e.File
-	if e.Line > 0 {
-		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
-	}
+	loc := fmt.Sprintf("%s:%d: ", e.File, e.Line)
 	if e.Path == "" {
-		return loc + ": " + e.Msg
+		return loc + e.Msg
 	}
-	return loc + ": " + e.Path + ": " + e.Msg
+	return loc + e.Path + ": " + e.Msg
 }
 
-var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
-
-// Load reads, interpolates from the environment, decodes strictly and
-// validates a topology file. Every problem is reported at once.
+// Load reads a topology file and parses it with the process environment
+// serving ${VAR} interpolation. Topology.File is path as given.
 func Load(path string) (*Topology, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read topology: %w", err)
 	}
-	t, err := Parse(data, path, os.LookupEnv)
+	defer f.Close()
+	// One byte past the limit is enough for Parse to refuse the file
+	// without reading a huge one into memory.
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read topology: %w", err)
 	}
-	return t, nil
+	return Parse(data, path, os.LookupEnv)
 }
 
-// Parse is Load on bytes; filename names the file in messages and anchors
-// relative bind mounts; lookupEnv serves ${VAR} interpolation.
+// Parse decodes, interpolates, normalises and validates a topology.
+// filename names the file in messages, gives the default project name and
+// anchors relative bind mounts; lookupEnv (nil: nothing is set) serves
+// ${VAR}. Every problem is reported at once and nothing is returned
+// half-validated: on any problem the topology is nil.
 func Parse(data []byte, filename string, lookupEnv func(string) (string, bool)) (*Topology, error) {
 	if lookupEnv == nil {
 		lookupEnv = func(string) (string, bool) { return "", false }
 	}
-	d := &decoder{file: filename, lookupEnv: lookupEnv, dir: filepath.Dir(filename)}
+	root, err := parseYAML(data, filename)
+	if err != nil {
+		return nil, err
+	}
+	d := &decoder{file: filename, lookupEnv: lookupEnv, dir: filepath.Dir(filename), portsLeft: maxPorts}
 	if abs, err := filepath.Abs(d.dir); err == nil {
 		d.dir = abs
 	}
-	if len(data) > MaxFileBytes {
-		return nil, &Error{File: filename, Msg: fmt.Sprintf("file is %d bytes; the limit is %d", len(data), MaxFileBytes)}
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		line := yamlErrLine(err)
-		msg := yamlLineRE.ReplaceAllString(strings.TrimPrefix(err.Error(), "yaml: "), "")
-		return nil, &Error{File: filename, Line: line, Msg: strings.TrimPrefix(msg, ": ")}
-	}
-	if doc.Kind == 0 || len(doc.Content) == 0 || doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Tag == "!!null" {
-		return nil, &Error{File: filename, Line: 1, Msg: "empty file: a topology needs at least `services:`"}
-	}
-	if n := countNodes(doc.Content[0], 0); n > maxNodes {
-		return nil, &Error{File: filename, Line: 1, Msg: fmt.Sprintf("document expands to more than %d nodes (YAML aliases?): refused", maxNodes)}
-	}
-	t := d.topology(doc.Content[0])
-	if len(d.errs) == 0 {
-		d.validate(t)
-	}
+	t := d.topology(root)
+	d.validate(t)
 	if len(d.errs) > 0 {
 		return nil, d.joined()
 	}
@@ -91,69 +87,175 @@ func Parse(data []byte, filename string, lookupEnv func(string) (string, bool)) 
 	return t, nil
 }
 
-// countNodes counts the nodes a walk would visit, following aliases, and
-// stops as soon as the limit is passed (an alias bomb is never expanded).
-func countNodes(n *yaml.Node, acc int) int {
-	if n == nil || acc > maxNodes {
-		return acc
+// parseYAML checks the raw file and returns the root node of its one
+// document.
+func parseYAML(data []byte, file string) (*yaml.Node, error) {
+	fail := func(line int, format string, args ...any) (*yaml.Node, error) {
+		return nil, &Error{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}
 	}
-	acc++
-	if n.Kind == yaml.AliasNode {
-		return countNodes(n.Alias, acc)
+	if len(data) > MaxFileBytes {
+		return fail(1, "file is larger than %d bytes, the limit: refused", MaxFileBytes)
 	}
-	for _, c := range n.Content {
-		if acc = countNodes(c, acc); acc > maxNodes {
-			return acc
-		}
+	if line, msg := badText(data); msg != "" {
+		return fail(line, "%s", msg)
 	}
-	return acc
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil && err != io.EOF {
+		return nil, yamlError(data, err, file)
+	}
+	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
+		return fail(1, "empty file: a topology needs at least `services:`")
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case err == io.EOF:
+	case err != nil:
+		return nil, yamlError(data, err, file)
+	case len(next.Content) > 0 && !isNull(next.Content[0]):
+		return fail(next.Content[0].Line, "a second YAML document (after ---): a topology is one document")
+	}
+	if n := countNodes(doc.Content[0]); n > maxNodes {
+		return fail(1, "the document has more than %d nodes once YAML aliases are expanded (an alias bomb?): refused", maxNodes)
+	}
+	return doc.Content[0], nil
 }
 
-var yamlLineRE = regexp.MustCompile(`line (\d+)`)
-
-func yamlErrLine(err error) int {
-	m := yamlLineRE.FindStringSubmatch(err.Error())
-	if m == nil {
-		return 0
+// badText finds what the YAML reader would refuse without a line number:
+// invalid UTF-8 and control characters.
+func badText(data []byte) (line int, msg string) {
+	line = 1
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark is fine
+	for len(data) > 0 {
+		r, size := utf8.DecodeRune(data)
+		switch {
+		case r == utf8.RuneError && size == 1:
+			return line, "invalid UTF-8: a topology is UTF-8 text"
+		case r == '\n', r == '\r' && (size == len(data) || data[1] != '\n'):
+			line++
+		case !printable(r):
+			return line, fmt.Sprintf("character %U is not allowed in YAML", r)
+		}
+		data = data[size:]
 	}
-	var n int
-	fmt.Sscan(m[1], &n)
-	return n
+	return 0, ""
+}
+
+// printable is YAML's set of characters allowed in a stream.
+func printable(r rune) bool {
+	switch {
+	case r == '\t', r == '\n', r == '\r', r >= 0x20 && r <= 0x7e, r == 0x85:
+		return true
+	case r >= 0xa0 && r <= 0xd7ff, r >= 0xe000 && r <= 0xfffd && r != 0xfeff, r >= 0x10000 && r <= 0x10ffff:
+		return true
+	}
+	return false
+}
+
+var (
+	yamlLineRE   = regexp.MustCompile(`^yaml: (?:line (\d+): )?`)
+	yamlAnchorRE = regexp.MustCompile(`^yaml: (unknown anchor|anchor) '([^']*)' (?:referenced|value contains itself)`)
+)
+
+// yamlParserProblems are the messages of yaml.v3's parser (not its
+// scanner); for these it prints the line counted from 0.
+var yamlParserProblems = map[string]bool{
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected <document start>": true,
+	"did not find expected <stream-start>":   true,
+	"did not find expected key":              true,
+	"did not find expected node content":     true,
+	"found duplicate %TAG directive":         true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found undefined tag handle":             true,
+}
+
+// yamlError turns a yaml.v3 syntax error into a located problem. yaml.v3
+// names no line for line 1, counts lines from 0 for parser errors, and
+// names none for anchor errors: those are found in the text.
+func yamlError(data []byte, err error, file string) *Error {
+	text := err.Error()
+	msg := yamlLineRE.ReplaceAllString(text, "")
+	line := 1
+	if m := yamlLineRE.FindStringSubmatch(text); m != nil && m[1] != "" {
+		line, _ = strconv.Atoi(m[1])
+		if yamlParserProblems[msg] {
+			line++
+		}
+	}
+	if m := yamlAnchorRE.FindStringSubmatch(text); m != nil {
+		mark := "*"
+		if m[1] == "anchor" {
+			mark = "&"
+		}
+		if i := bytes.Index(data, []byte(mark+m[2])); i >= 0 {
+			line = 1 + bytes.Count(data[:i], []byte("\n"))
+		}
+	}
+	return &Error{File: file, Line: line, Msg: "invalid YAML: " + msg}
+}
+
+// countNodes counts the nodes a walk would visit, following aliases, and
+// stops as soon as the limit is passed.
+func countNodes(root *yaml.Node) int {
+	count := 0
+	stack := []*yaml.Node{root}
+	for len(stack) > 0 && count <= maxNodes {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		count++
+		if n.Kind == yaml.AliasNode {
+			if n.Alias != nil {
+				stack = append(stack, n.Alias)
+			}
+			continue
+		}
+		stack = append(stack, n.Content...)
+	}
+	return count
 }
 
 // decoder walks the YAML node tree so that every problem knows its line
 // and field path.
 type decoder struct {
 	file      string
-	dir       string
+	dir       string // absolute directory of file: relative bind mounts start here
 	lookupEnv func(string) (string, bool)
 	errs      []*Error
 	refs      []ref       // names that must be defined, checked once all are
-	published []published // fixed host ports, checked for clashes
+	published []published // host ports, checked for clashes
+	portsLeft int         // ports all ranges together may still publish
 }
 
 // ref is a use of a service or volume name, where it was written.
 type ref struct {
-	line         int
-	path         string
-	kind, target string
+	line   int
+	path   string
+	from   string // the service that refers
+	volume bool   // a volume name, else a service name
+	target string
 }
 
-// published is one port of a service, where it was written.
+// published is one host port entry of a service, where it was written.
 type published struct {
-	port Port
-	line int
-	path string
+	port    Port
+	service string
+	line    int
+	path    string
 }
 
 func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
-	line := 0
-	if n != nil {
+	line := 1
+	if n != nil && n.Line > 0 {
 		line = n.Line
 	}
 	d.errs = append(d.errs, &Error{File: d.file, Line: line, Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
+// joined returns the problems in file order, one per line.
 func (d *decoder) joined() error {
 	sort.SliceStable(d.errs, func(i, j int) bool { return d.errs[i].Line < d.errs[j].Line })
 	errs := make([]error, len(d.errs))
@@ -163,182 +265,18 @@ func (d *decoder) joined() error {
 	return errors.Join(errs...)
 }
 
-func resolve(n *yaml.Node) *yaml.Node {
-	for n != nil && n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	return n
-}
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	}
-	if n.Tag == "!!null" {
-		return "null"
-	}
-	return "a scalar"
-}
-
-// fields walks a mapping, calling the handler of each known key; unknown
-// and repeated keys are errors.
-func (d *decoder) fields(n *yaml.Node, path string, handlers map[string]func(v *yaml.Node, p string)) {
-	n = resolve(n)
-	if n.Kind != yaml.MappingNode {
-		d.errorf(n, path, "want a mapping, got %s", kindName(n))
-		return
-	}
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], resolve(n.Content[i+1])
-		p := join(path, k.Value)
-		if seen[k.Value] {
-			d.errorf(k, p, "duplicate key %q", k.Value)
-			continue
-		}
-		seen[k.Value] = true
-		if strings.HasPrefix(k.Value, "x-") {
-			continue // compose's extension fields: a home for YAML anchors
-		}
-		h, ok := handlers[k.Value]
-		if !ok {
-			d.errorf(k, p, "unknown field %q (known: %s)", k.Value, knownKeys(handlers))
-			continue
-		}
-		h(v, p)
-	}
-}
-
-// entries walks a mapping whose keys are names (services, volumes, ...).
-func (d *decoder) entries(n *yaml.Node, path string, fn func(key *yaml.Node, v *yaml.Node, p string)) {
-	n = resolve(n)
-	if n.Kind != yaml.MappingNode {
-		d.errorf(n, path, "want a mapping, got %s", kindName(n))
-		return
-	}
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], resolve(n.Content[i+1])
-		p := join(path, k.Value)
-		if seen[k.Value] {
-			d.errorf(k, p, "duplicate key %q", k.Value)
-			continue
-		}
-		seen[k.Value] = true
-		fn(k, v, p)
-	}
-}
-
-func knownKeys(m map[string]func(*yaml.Node, string)) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return strings.Join(keys, ", ")
-}
-
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-func index(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
-
-// str reads a scalar as an interpolated string.
-func (d *decoder) str(n *yaml.Node, path string) (string, bool) {
-	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		d.errorf(n, path, "want a string, got %s", kindName(n))
-		return "", false
-	}
-	s, err := interpolate(n.Value, d.lookupEnv)
-	if err != nil {
-		d.errorf(n, path, "%v", err)
-		return "", false
-	}
-	return s, true
-}
-
-func (d *decoder) boolean(n *yaml.Node, path string) bool {
-	var b bool
-	if n.Kind != yaml.ScalarNode || n.Decode(&b) != nil {
-		d.errorf(n, path, "want true or false, got %q", n.Value)
-	}
-	return b
-}
-
-func (d *decoder) integer(n *yaml.Node, path string) int {
-	var v int
-	if n.Kind != yaml.ScalarNode || n.Decode(&v) != nil {
-		d.errorf(n, path, "want a whole number, got %q", n.Value)
-	}
-	return v
-}
-
-func (d *decoder) strList(n *yaml.Node, path string) []string {
-	if n.Kind != yaml.SequenceNode {
-		d.errorf(n, path, "want a list, got %s", kindName(n))
-		return nil
-	}
-	out := make([]string, 0, len(n.Content))
-	for i, c := range n.Content {
-		if s, ok := d.str(resolve(c), index(path, i)); ok {
-			out = append(out, s)
+// projectFromFile derives the default project name from the file name as
+// compose does from a directory: lower-cased, other characters dropped.
+func projectFromFile(file string) string {
+	base := filepath.Base(file)
+	base = strings.ToLower(strings.TrimSuffix(base, filepath.Ext(base)))
+	var b strings.Builder
+	for _, r := range base {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || (r == '-' || r == '_') && b.Len() > 0 {
+			b.WriteRune(r)
 		}
 	}
-	return out
-}
-
-// stringOrList reads command and entrypoint: a list, or a string split on
-// white space.
-func (d *decoder) stringOrList(n *yaml.Node, path string) []string {
-	if n.Kind == yaml.SequenceNode {
-		return d.strList(n, path)
-	}
-	s, _ := d.str(n, path)
-	return strings.Fields(s)
-}
-
-// keyValues reads environment and labels: a mapping, or a KEY=VALUE list.
-// A bare KEY in the list takes its value from the environment.
-func (d *decoder) keyValues(n *yaml.Node, path string) map[string]string {
-	out := map[string]string{}
-	switch n.Kind {
-	case yaml.MappingNode:
-		d.entries(n, path, func(k, v *yaml.Node, p string) {
-			if v.Kind != yaml.ScalarNode {
-				d.errorf(v, p, "want a string, number or boolean, got %s", kindName(v))
-				return
-			}
-			val := ""
-			if v.Tag != "!!null" {
-				val, _ = d.str(v, p)
-			}
-			out[k.Value] = val
-		})
-	case yaml.SequenceNode:
-		for i, c := range n.Content {
-			s, ok := d.str(resolve(c), index(path, i))
-			if !ok {
-				continue
-			}
-			k, v, found := strings.Cut(s, "=")
-			if !found {
-				v, _ = d.lookupEnv(k)
-			}
-			if k == "" {
-				d.errorf(c, index(path, i), "want KEY=VALUE, got %q", s)
-				continue
-			}
-			out[k] = v
-		}
-	default:
-		d.errorf(n, path, "want a mapping or a list of KEY=VALUE, got %s", kindName(n))
-	}
-	return out
+	return b.String()
 }

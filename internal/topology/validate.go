@@ -2,79 +2,120 @@ package topology
 
 import (
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 
 	"github.com/docker/go-connections/nat"
 )
 
 // validate checks what needs the whole topology: names that must be
-// defined, dependency cycles and host ports published twice.
+// defined, dependency cycles and host ports.
 func (d *decoder) validate(t *Topology) {
-	for _, r := range d.refs {
-		switch r.kind {
-		case "service":
-			if _, ok := t.Services[r.target]; !ok {
-				d.errs = append(d.errs, &Error{File: d.file, Line: r.line, Path: r.path, Msg: fmt.Sprintf("unknown service %q (services: %s)", r.target, strings.Join(t.ServiceNames(), ", "))})
-			} else if strings.HasPrefix(r.path, "services."+r.target+".") {
-				d.errs = append(d.errs, &Error{File: d.file, Line: r.line, Path: r.path, Msg: fmt.Sprintf("service %q depends on itself", r.target)})
-			}
-		case "volume":
-			if _, ok := t.Volumes[r.target]; !ok {
-				d.errs = append(d.errs, &Error{File: d.file, Line: r.line, Path: r.path, Msg: fmt.Sprintf("volume %q is not declared under the top-level volumes", r.target)})
-			}
-		}
-	}
-	if len(d.errs) == 0 {
-		if c := t.cycle(); c != nil {
-			d.errs = append(d.errs, &Error{File: d.file, Line: d.lineOf("services." + c[0]), Path: "services." + c[0], Msg: "dependency cycle: " + strings.Join(c, " -> ")})
-		}
-	}
+	d.checkRefs(t)
+	d.checkCycles(t)
 	d.checkPorts(t)
 }
 
-// lineOf finds the line of the first ref made under path.
-func (d *decoder) lineOf(path string) int {
-	for _, r := range d.refs {
-		if strings.HasPrefix(r.path, path+".") {
-			return r.line
-		}
-	}
-	return 0
+func (d *decoder) add(line int, path, format string, args ...any) {
+	d.errs = append(d.errs, &Error{File: d.file, Line: line, Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
-// checkPorts rejects a host port published twice (0.0.0.0 clashes with
-// every address) and a fixed host port on a replicated service.
+func (d *decoder) checkRefs(t *Topology) {
+	for _, r := range d.refs {
+		switch {
+		case r.volume:
+			if _, ok := t.Volumes[r.target]; !ok {
+				d.add(r.line, r.path, "volume %q is not declared under the top-level volumes", r.target)
+			}
+		case r.target == r.from:
+			d.add(r.line, r.path, "service %q depends on itself", r.target)
+		default:
+			if _, ok := t.Services[r.target]; !ok {
+				d.add(r.line, r.path, "unknown service %q (%s)", r.target, serviceList(t))
+			}
+		}
+	}
+}
+
+// serviceList names the services for a message, unless there are many.
+func serviceList(t *Topology) string {
+	if len(t.Services) > 10 {
+		return strconv.Itoa(len(t.Services)) + " services are defined"
+	}
+	return "services: " + strings.Join(t.ServiceNames(), ", ")
+}
+
+// checkCycles reports one cycle of each group of services that depend on
+// each other in a circle, at the entry that starts it.
+func (d *decoder) checkCycles(t *Topology) {
+	first := map[[2]string]ref{}
+	for _, r := range d.refs {
+		if k := [2]string{r.from, r.target}; !r.volume && first[k].path == "" {
+			first[k] = r
+		}
+	}
+	for _, c := range t.cycles() {
+		r := first[[2]string{c[0], c[1]}]
+		d.add(r.line, r.path, "dependency cycle: %s", strings.Join(c, " -> "))
+	}
+}
+
+// checkPorts rejects a host port published twice (an unspecified address
+// such as 0.0.0.0 clashes with every address) and a fixed host port on a
+// replicated service.
 func (d *decoder) checkPorts(t *Topology) {
 	type key struct {
-		port  int
+		port  uint64
 		proto string
+		ip    string // "" in the maps of owners of any address
 	}
-	owners := map[key][]published{}
+	byIP := map[key]string{}     // the entry publishing on this address
+	wildcard := map[key]string{} // the entry publishing on every address
+	anyIP := map[key]string{}    // the first entry publishing at all
 	for _, pub := range d.published {
-		svc := strings.Split(pub.path, ".")[1]
-		if pub.port.HostPort == "" {
-			continue
+		p := pub.port
+		if s := t.Services[pub.service]; s != nil && s.Replicas > 1 {
+			d.checkReplicated(pub, s.Replicas)
 		}
-		if s := t.Services[svc]; s != nil && s.Replicas > 1 {
-			d.errs = append(d.errs, &Error{File: d.file, Line: pub.line, Path: pub.path, Msg: fmt.Sprintf("fixed host port %s on a service with %d replicas: they cannot all bind it (publish only the container port)", pub.port.HostPort, s.Replicas)})
-		}
-		lo, hi, err := nat.ParsePortRange(pub.port.HostPort)
-		if err != nil {
-			continue
-		}
-		for p := lo; p <= hi; p++ {
-			k := key{int(p), pub.port.Protocol}
-			for _, other := range owners[k] {
-				if ipsClash(other.port.HostIP, pub.port.HostIP) {
-					d.errs = append(d.errs, &Error{File: d.file, Line: pub.line, Path: pub.path, Msg: fmt.Sprintf("host port %s:%d/%s is already published by %s", pub.port.HostIP, p, pub.port.Protocol, other.path)})
-				}
+		ip := net.ParseIP(p.HostIP)
+		wild := ip.IsUnspecified()
+		lo, hi, _ := nat.ParsePortRange(p.HostPort)
+		for port := lo; port <= hi; port++ {
+			k := key{port: port, proto: p.Protocol}
+			owner := wildcard[k]
+			if wild {
+				owner = anyIP[k]
+			} else if owner == "" {
+				owner = byIP[key{port, p.Protocol, ip.String()}]
 			}
-			owners[k] = append(owners[k], pub)
+			if owner != "" {
+				d.add(pub.line, pub.path, "host port %s/%s is already published by %s",
+					net.JoinHostPort(p.HostIP, strconv.FormatUint(port, 10)), p.Protocol, owner)
+				break
+			}
+			if anyIP[k] == "" {
+				anyIP[k] = pub.path
+			}
+			if wild {
+				wildcard[k] = pub.path
+			} else {
+				byIP[key{port, p.Protocol, ip.String()}] = pub.path
+			}
 		}
 	}
 }
 
-func ipsClash(a, b string) bool {
-	wild := func(ip string) bool { return ip == "0.0.0.0" || ip == "::" }
-	return a == b || wild(a) || wild(b)
+// checkReplicated: the replicas of a service cannot all bind one fixed
+// host port; a host range for one container port works when it has a
+// port for each.
+func (d *decoder) checkReplicated(pub published, replicas int) {
+	p := pub.port
+	host, container := width(p.HostPort), width(p.ContainerPort)
+	switch {
+	case host == container:
+		d.add(pub.line, pub.path, "fixed host port %s on a service with %d replicas: they cannot all bind it (publish only the container port, or a host range)", p.HostPort, replicas)
+	case host < replicas:
+		d.add(pub.line, pub.path, "host range %s has fewer ports than the %d replicas", p.HostPort, replicas)
+	}
 }
