@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -56,6 +57,11 @@ func ConfigFromEnv(getenv func(string) string, hostname string) (Config, error) 
 		if !strings.Contains(n, "://") {
 			n = "http://" + n
 		}
+		// A typo in NEXT is a startup error, not a 502 on every request.
+		if u, err := url.Parse(n); err != nil || u.Hostname() == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			errs = append(errs, fmt.Errorf("NEXT: %q: want host:port or an http:// URL", n))
+			continue
+		}
 		c.Next = append(c.Next, strings.TrimRight(n, "/"))
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
@@ -73,8 +79,12 @@ func first(vals ...string) string {
 	return ""
 }
 
-// HealthURL is where `link -health` probes this service.
+// HealthURL is where `link -health` probes this service: loopback, unless
+// LISTEN names one address (then only that address answers).
 func (c Config) HealthURL() string {
-	_, port, _ := net.SplitHostPort(c.Listen)
-	return "http://127.0.0.1:" + port + "/health"
+	host, port, _ := net.SplitHostPort(c.Listen)
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/health"
 }

@@ -1,24 +1,27 @@
 package link
 
 import (
-	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"io"
-	"net"
-	"strings"
-	"syscall"
+	"net/http"
 	"time"
 )
 
+// maxTreeBytes bounds a downstream answer: a larger one is an error, not
+// an allocation.
+const maxTreeBytes = 4 << 20
+
 // Node is one hop of the chain tree: who answered, how, and whom it called.
+// Every field but calls is always present in JSON, so the schema is the
+// same for a hop that answered and one that could not be reached.
 type Node struct {
 	Service  string  `json:"service"`
-	Instance string  `json:"instance,omitempty"`
-	Version  string  `json:"version,omitempty"`
+	Instance string  `json:"instance"` // empty when the hop did not answer
+	Version  string  `json:"version"`
 	TookMS   float64 `json:"took_ms"`
-	Status   int     `json:"status"`
-	Error    string  `json:"error,omitempty"`
+	Status   int     `json:"status"` // HTTP status of this hop; 0 when nothing answered
+	Error    string  `json:"error"`  // short reason, empty when fine
 	Calls    []*Node `json:"calls,omitempty"`
 }
 
@@ -33,7 +36,7 @@ func (n *Node) Took() time.Duration {
 
 // OK reports whether this hop and every hop below it answered.
 func (n *Node) OK() bool {
-	if n.Status != 200 || n.Error != "" {
+	if n.Status != http.StatusOK || n.Error != "" {
 		return false
 	}
 	for _, c := range n.Calls {
@@ -56,59 +59,22 @@ func (n *Node) Broken() []*Node {
 	return out
 }
 
-// RenderText writes one line per branch: a (id, v, 1.2ms) → b (...) → c ✗ reason.
-func RenderText(w io.Writer, n *Node) error {
-	var lines []string
-	walk(n, "", &lines)
-	_, err := io.WriteString(w, strings.Join(lines, "\n")+"\n")
-	return err
+// readTree decodes the tree a link answered with, and fills in its HTTP
+// status. An answer that is not a tree (another server on that port, a
+// proxy's error page) is an error that says which status came with it.
+func readTree(resp *http.Response) (*Node, error) {
+	var n Node
+	err := json.NewDecoder(io.LimitReader(resp.Body, maxTreeBytes)).Decode(&n)
+	if err != nil || n.Service == "" {
+		return nil, fmt.Errorf("HTTP %d, not a link service", resp.StatusCode)
+	}
+	n.Status = resp.StatusCode
+	if n.Status != http.StatusOK && n.Error == "" && len(n.Broken()) == 0 {
+		// A failure no hop explained (a proxy in between, say) still
+		// has to show where it happened.
+		n.Error = fmt.Sprintf("HTTP %d", n.Status)
+	}
+	return &n, nil
 }
 
-func walk(n *Node, prefix string, lines *[]string) {
-	line := prefix + hop(n)
-	if len(n.Calls) == 0 {
-		*lines = append(*lines, line)
-		return
-	}
-	for _, c := range n.Calls {
-		walk(c, line+" → ", lines)
-	}
-}
-
-func hop(n *Node) string {
-	if n.Instance == "" && n.Error != "" {
-		return n.Service + " ✗ " + n.Error
-	}
-	s := fmt.Sprintf("%s (%s, %s, %s)", n.Service, n.Instance, n.Version, n.Took())
-	if n.Error != "" && len(n.Calls) == 0 {
-		s += " ✗ " + n.Error
-	}
-	return s
-}
-
-// Classify turns a transport error into the short reason a person reads.
-func Classify(err error) string {
-	var dnsErr *net.DNSError
-	switch {
-	case err == nil:
-		return ""
-	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-		return "timeout"
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused"
-	case errors.As(err, &dnsErr) && (dnsErr.IsNotFound || strings.Contains(dnsErr.Err, "no such host")):
-		return "no such host"
-	case errors.As(err, &dnsErr):
-		return "dns: " + dnsErr.Err
-	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		return "connection reset"
-	case errors.Is(err, syscall.EHOSTUNREACH):
-		return "no route to host"
-	}
-	return err.Error()
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

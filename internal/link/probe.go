@@ -8,7 +8,8 @@ import (
 )
 
 // Probe asks url for 200 within timeout: `link -health`, the HEALTHCHECK of
-// an image that has no shell and no curl.
+// an image that has no shell and no curl. The error says what the probe
+// saw; Docker keeps it in the container's health log.
 func Probe(ctx context.Context, url string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -18,11 +19,11 @@ func Probe(ctx context.Context, url string, timeout time.Duration) error {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("health probe: %s", Classify(err))
+		return fmt.Errorf("%s: %s", url, Classify(err))
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("health probe: HTTP %d", resp.StatusCode)
+		return fmt.Errorf("%s: HTTP %d", url, resp.StatusCode)
 	}
 	return nil
 }

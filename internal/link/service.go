@@ -3,6 +3,7 @@ package link
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -30,8 +31,11 @@ const budgetMargin = 100 * time.Millisecond
 const (
 	maxBodyBytes   = 1 << 20  // request bodies are not used; bound them anyway
 	maxHeaderBytes = 16 << 10 // a client with bigger headers is cut off
-	maxTreeBytes   = 4 << 20  // a downstream answer larger than this is an error
 )
+
+// ShutdownGrace bounds a graceful stop: in-flight requests get this long,
+// so a container's teardown never waits out the engine's stop timeout.
+const ShutdownGrace = time.Second
 
 // Service is one link of the chain.
 type Service struct {
@@ -47,7 +51,7 @@ type Service struct {
 // idle connections per host that a loaded chain reuses them.
 func New(cfg Config, logw io.Writer) *Service {
 	tr := &http.Transport{
-		Proxy:               nil,
+		Proxy:               nil, // hops talk directly, whatever HTTP_PROXY says
 		DialContext:         (&net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConns:        512,
 		MaxIdleConnsPerHost: 64,
@@ -76,6 +80,30 @@ func (s *Service) Server() *http.Server {
 	}
 }
 
+// Run serves on l until ctx is cancelled (SIGTERM in main), then shuts
+// down: in-flight requests get ShutdownGrace to finish, then connections
+// are closed. A stop is not an error.
+func (s *Service) Run(ctx context.Context, l net.Listener) error {
+	srv := s.Server()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	s.log.Printf("link %s (%s, version %s) listening on %s, next: %v", s.cfg.Name, s.cfg.Instance, s.cfg.Version, l.Addr(), s.cfg.Next)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close() // grace is over: cut what is still running
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
 // Handler routes /, /health and /version, and logs one line per request.
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
@@ -90,7 +118,7 @@ func (s *Service) Handler() http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		mux.ServeHTTP(rec, r)
 		s.served.Add(1)
-		s.log.Printf("%s %s %d %s hops=%s", r.Method, r.URL.RequestURI(), rec.status, time.Since(start).Round(time.Microsecond), hopsOf(r))
+		s.log.Printf("%s %s %d %s hops=%d", r.Method, r.URL.RequestURI(), rec.status, time.Since(start).Round(time.Microsecond), hopsOf(r))
 	})
 }
 
@@ -104,11 +132,17 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
-func hopsOf(r *http.Request) string {
-	if h := r.Header.Get(HeaderHops); h != "" {
-		return h
+// Unwrap lets http.ResponseController reach the real writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// hopsOf is how many hops came before this one. Anything but a count
+// (a negative one would let a loop run far past MAX_HOPS) counts as 0.
+func hopsOf(r *http.Request) int {
+	n, err := strconv.Atoi(r.Header.Get(HeaderHops))
+	if err != nil || n < 0 {
+		return 0
 	}
-	return "0"
+	return n
 }
 
 func (s *Service) serveHealth(w http.ResponseWriter, r *http.Request) {
@@ -130,7 +164,7 @@ func (s *Service) serveHealth(w http.ResponseWriter, r *http.Request) {
 // serveChain calls every NEXT in parallel and answers with the tree.
 func (s *Service) serveChain(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	hops, _ := strconv.Atoi(r.Header.Get(HeaderHops))
+	hops := hopsOf(r)
 	self := &Node{Service: s.cfg.Name, Instance: s.cfg.Instance, Version: s.cfg.Version, Status: http.StatusOK}
 	if hops >= s.cfg.MaxHops {
 		self.Status = http.StatusLoopDetected
@@ -175,7 +209,7 @@ func (s *Service) call(ctx context.Context, base string, hops int, budget time.D
 	start := time.Now()
 	u, err := url.Parse(base)
 	if err != nil {
-		return &Node{Service: base, Error: "bad NEXT: " + err.Error()}
+		return &Node{Service: base, Status: http.StatusBadGateway, Error: "bad NEXT: " + err.Error()}
 	}
 	fail := func(status int, reason string) *Node {
 		return &Node{Service: u.Hostname(), Status: status, Error: reason, TookMS: ms(time.Since(start))}
@@ -184,11 +218,7 @@ func (s *Service) call(ctx context.Context, base string, hops int, budget time.D
 	defer cancel()
 	target, err := s.lb.pick(ctx, u)
 	if err != nil {
-		status := http.StatusBadGateway
-		if Classify(err) == "timeout" {
-			status = http.StatusGatewayTimeout
-		}
-		return fail(status, s.reason(err, budget))
+		return fail(failure(err, budget))
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target+"/?format=json", nil)
 	if err != nil {
@@ -197,31 +227,17 @@ func (s *Service) call(ctx context.Context, base string, hops int, budget time.D
 	req.Host = u.Host
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set(HeaderHops, strconv.Itoa(hops))
-	req.Header.Set(HeaderBudget, strconv.Itoa(int(budget/time.Millisecond)))
+	req.Header.Set(HeaderBudget, strconv.FormatInt(budget.Milliseconds(), 10))
 	resp, err := s.client.Do(req)
 	if err != nil {
-		status := http.StatusBadGateway
-		if Classify(err) == "timeout" {
-			status = http.StatusGatewayTimeout
-		}
-		return fail(status, s.reason(err, budget))
+		return fail(failure(err, budget))
 	}
 	defer resp.Body.Close()
-	var n Node
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxTreeBytes)).Decode(&n); err != nil {
-		return fail(http.StatusBadGateway, fmt.Sprintf("HTTP %d with an unreadable tree: %v", resp.StatusCode, err))
+	n, err := readTree(resp)
+	if err != nil {
+		return fail(http.StatusBadGateway, err.Error())
 	}
-	n.Status = resp.StatusCode
-	return &n
-}
-
-// reason classifies err, saying how long a timeout waited.
-func (s *Service) reason(err error, budget time.Duration) string {
-	r := Classify(err)
-	if r == "timeout" {
-		return "timeout after " + budget.Round(time.Millisecond).String()
-	}
-	return r
+	return n
 }
 
 // statusFor is 200 when every call answered; otherwise the worst outcome:
@@ -256,5 +272,3 @@ func writeNode(w http.ResponseWriter, r *http.Request, n *Node) {
 func wantsJSON(r *http.Request) bool {
 	return r.URL.Query().Get("format") == "json" || r.Header.Get("Accept") == "application/json"
 }
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
