@@ -7,7 +7,7 @@ TOPOLOGY  ?= topologies/abc.yaml
 # The legacy builder needs nothing but the engine: no buildx, no registry.
 export DOCKER_BUILDKIT = 0
 
-.PHONY: all build image up down test test-short fuzz vet fmt bench clean
+.PHONY: all build image up down test test-long test-short fuzz vet fmt bench clean
 
 all: build
 
@@ -29,6 +29,10 @@ down: build
 test: image
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 12m ./...
+
+# The full-length load test (60 s instead of the 10 s that make test runs).
+test-long: image
+	CHAINCTL_LOAD_SECONDS=60 $(GO) test -count=1 -run 'TestChainUnderLoad' -v ./e2e
 
 test-short:
 	$(GO) test -short ./...
