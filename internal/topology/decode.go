@@ -215,6 +215,13 @@ func (d *decoder) serviceFields(s *Service) map[string]func(*yaml.Node, string) 
 		"security_opt": func(v *yaml.Node, p string) { s.SecurityOpt = d.strList(v, p) },
 		"privileged":   func(v *yaml.Node, p string) { s.Privileged = d.boolean(v, p) },
 		"resources":    func(v *yaml.Node, p string) { s.Resources = d.resources(v, p) },
+		"endpoint_mode": func(v *yaml.Node, p string) {
+			if m, ok := d.str(v, p); ok && m != EndpointVIP && m != EndpointDNSRR {
+				d.errorf(v, p, "%q: want vip or dnsrr", m)
+			} else {
+				s.EndpointMode = m
+			}
+		},
 		"stop_grace_period": func(v *yaml.Node, p string) {
 			if dur, ok := d.duration(v, p); ok {
 				s.StopGracePeriod = &dur

@@ -90,6 +90,20 @@ var validChecks = map[string]func(t *testing.T, top *Topology){
 	"valid-full.yaml":          checkFull,
 	"valid-anchors.yaml":       checkAnchors,
 	"valid-compose-forms.yaml": checkComposeForms,
+	"valid-swarm.yaml": func(t *testing.T, top *Topology) {
+		a := top.Services["a"]
+		want := []Port{
+			{HostIP: "127.0.0.1", HostPort: "18080", ContainerPort: "8080", Protocol: "tcp", Mode: PortModeHost},
+			{HostIP: "0.0.0.0", ContainerPort: "9090", Protocol: "udp"},
+			{HostIP: "127.0.0.1", HostPort: "18081", ContainerPort: "8081", Protocol: "tcp"},
+		}
+		if !reflect.DeepEqual(a.Ports, want) {
+			t.Errorf("ports %+v, want %+v", a.Ports, want)
+		}
+		if a.EndpointMode != EndpointDNSRR || top.Services["b"].EndpointMode != EndpointVIP {
+			t.Errorf("endpoint modes %q, %q", a.EndpointMode, top.Services["b"].EndpointMode)
+		}
+	},
 }
 
 func TestValidFixtures(t *testing.T) {

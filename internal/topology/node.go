@@ -40,7 +40,7 @@ func describe(n *yaml.Node) string {
 	case "!!bool":
 		return "the boolean " + n.Value
 	}
-	return fmt.Sprintf("%s %q", n.Tag, n.Value)
+	return fmt.Sprintf("the %q value %q", n.Tag, n.Value) // quoted: a tag may hold any character
 }
 
 var plainKeyRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)

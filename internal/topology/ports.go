@@ -13,24 +13,76 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// ports reads the short syntax [ip:][host:]container[/proto].
+// ports reads the short syntax [ip:][host:]container[/proto], or compose's
+// long syntax {target, published, host_ip, protocol, mode}.
 func (d *decoder) ports(n *yaml.Node, p, service string) []Port {
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n, p, "want a list, got %s", describe(n))
+		return nil
+	}
 	var out []Port
-	for _, s := range d.list(n, p, d.text) {
-		port, err := parsePort(s.val)
+	for i, c := range n.Content {
+		c, path := resolve(c), index(p, i)
+		var port Port
+		var err error
+		var shown string
+		if c.Kind == yaml.MappingNode {
+			port, shown, err = d.longPort(c, path)
+		} else {
+			var ok bool
+			if shown, ok = d.text(c, path); !ok {
+				continue
+			}
+			port, err = parsePort(shown)
+		}
 		if err == nil {
 			err = d.checkPortSpec(port)
 		}
 		if err != nil {
-			d.errorf(s.node, s.path, "%q: invalid port: %v", s.val, err)
+			d.errorf(c, path, "%q: invalid port: %v", shown, err)
 			continue
 		}
 		if port.HostPort != "" {
-			d.published = append(d.published, published{port: port, service: service, line: s.node.Line, path: s.path})
+			d.published = append(d.published, published{port: port, service: service, line: c.Line, path: path})
 		}
 		out = append(out, port)
 	}
 	return out
+}
+
+// longPort reads {target, published, host_ip, protocol, mode} through the
+// short syntax's parser, so both forms mean the same.
+func (d *decoder) longPort(n *yaml.Node, path string) (Port, string, error) {
+	var target, published, hostIP, proto, mode string
+	d.fields(n, path, map[string]func(*yaml.Node, string){
+		"target":    func(v *yaml.Node, p string) { target, _ = d.text(v, p) },
+		"published": func(v *yaml.Node, p string) { published, _ = d.text(v, p) },
+		"host_ip":   func(v *yaml.Node, p string) { hostIP, _ = d.text(v, p) },
+		"protocol":  func(v *yaml.Node, p string) { proto, _ = d.text(v, p) },
+		"mode": func(v *yaml.Node, p string) {
+			if mode, _ = d.text(v, p); mode != PortModeHost && mode != PortModeIngress {
+				d.errorf(v, p, "%q: want host or ingress", mode)
+			}
+		},
+	})
+	spec := target
+	if published != "" {
+		spec = published + ":" + spec
+		if hostIP != "" {
+			spec = hostIP + ":" + spec
+		}
+	} else if hostIP != "" {
+		spec = hostIP + "::" + spec
+	}
+	if proto != "" {
+		spec += "/" + proto
+	}
+	if target == "" {
+		return Port{}, spec, errors.New("target (the container port) is required")
+	}
+	port, err := parsePort(spec)
+	port.Mode = mode
+	return port, spec, err
 }
 
 // checkPortSpec has nat.ParsePortSpec, which the engine uses too, confirm

@@ -67,6 +67,10 @@ type Service struct {
 	Privileged      bool                 `json:"privileged,omitempty"`
 	Resources       Resources            `json:"resources,omitempty"`
 	StopGracePeriod *Duration            `json:"stop_grace_period,omitempty"`
+	// EndpointMode is how a swarm exposes the service inside the network:
+	// vip (the default) or dnsrr. The docker engine ignores it: its DNS is
+	// always round-robin.
+	EndpointMode string `json:"endpoint_mode,omitempty"`
 }
 
 // Port is one published port, normalised from the short syntax
@@ -76,7 +80,20 @@ type Port struct {
 	HostPort      string `json:"host_port,omitempty"` // "" lets the engine choose; may be a range "8080-8081"
 	ContainerPort string `json:"container_port"`      // "8080" or a range
 	Protocol      string `json:"protocol"`            // tcp, udp or sctp
+	// Mode is how a swarm publishes the port: "ingress" (the routing mesh,
+	// the default) or "host" (on the node that runs the task). The docker
+	// engine always publishes on the host.
+	Mode string `json:"mode,omitempty"`
 }
+
+// Swarm port publishing and endpoint modes.
+const (
+	PortModeIngress = "ingress"
+	PortModeHost    = "host"
+
+	EndpointVIP   = "vip"   // one virtual IP per service, balanced by IPVS
+	EndpointDNSRR = "dnsrr" // the service name resolves to every task's IP
+)
 
 // Spec renders the port in the form nat.ParsePortSpec accepts.
 func (p Port) Spec() string {
