@@ -147,6 +147,8 @@ func leftovers(project string) string {
 		{"ps", "-aq", "--filter", label},
 		{"network", "ls", "-q", "--filter", label},
 		{"volume", "ls", "-q", "--filter", label},
+		{"service", "ls", "-q", "--filter", label}, // an error (no output) unless a swarm manager
+		{"config", "ls", "-q", "--filter", label},
 	} {
 		out, _ := exec.Command("docker", args...).Output()
 		if s := strings.TrimSpace(string(out)); s != "" {
@@ -158,7 +160,7 @@ func leftovers(project string) string {
 
 func forceRemove(project string) {
 	label := "label=io.chainctl.project=" + project
-	for _, kind := range [][]string{{"ps", "-aq"}, {"network", "ls", "-q"}, {"volume", "ls", "-q"}} {
+	for _, kind := range [][]string{{"service", "ls", "-q"}, {"config", "ls", "-q"}, {"ps", "-aq"}, {"network", "ls", "-q"}, {"volume", "ls", "-q"}} {
 		out, _ := exec.Command("docker", append(kind, "--filter", label)...).Output()
 		for _, id := range strings.Fields(string(out)) {
 			switch kind[0] {
@@ -168,6 +170,8 @@ func forceRemove(project string) {
 				exec.Command("docker", "network", "rm", id).Run()
 			case "volume":
 				exec.Command("docker", "volume", "rm", "-f", id).Run()
+			case "service", "config":
+				exec.Command("docker", kind[0], "rm", id).Run()
 			}
 		}
 	}

@@ -24,10 +24,27 @@ const (
 	ModeDisconnect = "disconnect"
 	ModeRemove     = "remove"
 	ModeRestart    = "restart"
+	ModeScaleZero  = "scale-zero" // swarm only: replicas to 0
 )
 
-// BreakModes lists the modes the Docker engine supports.
-var BreakModes = []string{ModeKill, ModeStop, ModePause, ModeDisconnect, ModeRemove, ModeRestart}
+// dockerBreakModes and swarmBreakModes are what each backend can inject.
+var (
+	dockerBreakModes = []string{ModeKill, ModeStop, ModePause, ModeDisconnect, ModeRemove, ModeRestart}
+	swarmBreakModes  = []string{ModeKill, ModeScaleZero, ModeRemove, ModePause, ModeDisconnect}
+)
+
+// BreakModes lists the modes of the plain Docker backend.
+func (e *Engine) BreakModes() []string { return dockerBreakModes }
+
+// checkMode says which modes a backend supports when asked for another.
+func checkMode(kind, mode string, modes []string) error {
+	for _, m := range modes {
+		if m == mode {
+			return nil
+		}
+	}
+	return fmt.Errorf("break mode %q is not supported on %s (modes there: %s)", mode, kind, strings.Join(modes, ", "))
+}
 
 // Target names a service, or one replica of it (Replica 0: all of them).
 type Target struct {
@@ -146,8 +163,8 @@ func (e *Engine) Break(ctx context.Context, project string, targets []Target, op
 	if opts.Mode == "" {
 		opts.Mode = ModeKill
 	}
-	if !validMode(opts.Mode) {
-		return nil, fmt.Errorf("unknown break mode %q (modes: %s)", opts.Mode, strings.Join(BreakModes, ", "))
+	if err := checkMode(KindDocker, opts.Mode, dockerBreakModes); err != nil {
+		return nil, err
 	}
 	unlock, err := e.lockProject(ctx, project)
 	if err != nil {
@@ -186,15 +203,6 @@ func (e *Engine) Break(ctx context.Context, project string, targets []Target, op
 	}
 	sort.Strings(res.Affected)
 	return res, err
-}
-
-func validMode(m string) bool {
-	for _, v := range BreakModes {
-		if v == m {
-			return true
-		}
-	}
-	return false
 }
 
 func (e *Engine) inject(ctx context.Context, s *chaosState, r replica, opts BreakOptions) error {

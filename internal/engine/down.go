@@ -21,6 +21,7 @@ type DownOptions struct {
 
 // DownResult says what `down` removed.
 type DownResult struct {
+	Services   []string // swarm services
 	Containers []string
 	Networks   []string
 	Volumes    []string

@@ -18,6 +18,8 @@ const (
 	FaultRemoved      = "removed"
 	FaultExited       = "exited"
 	FaultRestarting   = "restarting"
+	FaultScaledZero   = "scaled-zero" // swarm: the service runs no task
+	FaultConverging   = "converging"  // swarm: the task is not running yet (a replacement, an update)
 )
 
 var exitCodeRE = regexp.MustCompile(`^Exited \((-?\d+)\)`)

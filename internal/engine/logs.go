@@ -66,6 +66,15 @@ func (e *Engine) containerLogs(ctx context.Context, c container.Summary, opts Lo
 		return fmt.Errorf("logs of %s: %w", containerName(c), err)
 	}
 	defer rc.Close()
+	if err := copyLines(rc, prefix, out); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("logs of %s: %w", containerName(c), err)
+	}
+	return nil
+}
+
+// copyLines demultiplexes a non-TTY log stream and writes it line by line
+// after prefix.
+func copyLines(rc io.Reader, prefix string, out *lockedWriter) error {
 	pr, pw := io.Pipe()
 	go func() {
 		_, err := stdcopy.StdCopy(pw, pw, rc)
@@ -76,10 +85,7 @@ func (e *Engine) containerLogs(ctx context.Context, c container.Summary, opts Lo
 	for sc.Scan() {
 		out.line(prefix, sc.Text())
 	}
-	if err := sc.Err(); err != nil && ctx.Err() == nil {
-		return fmt.Errorf("logs of %s: %w", containerName(c), err)
-	}
-	return nil
+	return sc.Err()
 }
 
 // lockedWriter keeps lines from different containers whole.

@@ -23,6 +23,8 @@ type ContainerStatus struct {
 	Ports     []string `json:"ports"`
 	Endpoints []string `json:"endpoints,omitempty"` // http://127.0.0.1:8080 for each published TCP port
 	Fault     string   `json:"fault"`
+	Node      string   `json:"node,omitempty"`  // swarm: the node that runs the task
+	Error     string   `json:"error,omitempty"` // swarm: why the last task failed
 }
 
 // PS lists the project's containers, from one list call (and one for the

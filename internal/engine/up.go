@@ -27,6 +27,11 @@ type UpOptions struct {
 	RemoveOrphans bool          // remove containers of services no longer in the file
 	KeepOnFailure bool          // leave what was made when up fails, for debugging
 	Policy        Policy        // what the topology may ask for beyond the safe defaults
+
+	// Swarm only: override every service's endpoint_mode (vip|dnsrr) and
+	// every port's publish mode (ingress|host).
+	EndpointMode string
+	PublishMode  string
 }
 
 // UpResult says what `up` did, container by container.
@@ -38,6 +43,7 @@ type UpResult struct {
 	Unchanged []string
 	Removed   []string
 	Orphans   []string // services on the engine that the file no longer has
+	Warnings  []string // what the engine runs differently from what the file says
 }
 
 // DefaultWaitTimeout bounds the wait for running and healthy containers.

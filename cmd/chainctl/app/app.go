@@ -139,19 +139,23 @@ func (g *globals) loadFile(args []string) (*topology.Topology, error) {
 	return t, nil
 }
 
-// openProject connects and resolves the project a file-less verb acts on;
+// openProject connects, resolves the project a file-less verb acts on and
+// the backend it runs on (docker or swarm, from what the engine holds);
 // done flushes progress and closes the client.
-func (g *globals) openProject(ctx context.Context) (e *engine.Engine, project string, done func(), err error) {
-	e, done, err = g.connect(ctx)
+func (g *globals) openProject(ctx context.Context) (b engine.Backend, project string, done func(), err error) {
+	e, done, err := g.connect(ctx)
 	if err != nil {
 		return nil, "", nil, err
 	}
 	project, err = g.projectName(ctx, e)
+	if err == nil {
+		b, err = e.Backend(ctx, project, "")
+	}
 	if err != nil {
 		done()
 		return nil, "", nil, err
 	}
-	return e, project, done, nil
+	return b, project, done, nil
 }
 
 // projectName resolves which project a file-less verb acts on.

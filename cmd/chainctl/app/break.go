@@ -21,7 +21,7 @@ func newBreakCmd(g *globals) *cobra.Command {
 	var f breakFlags
 	cmd := &cobra.Command{
 		Use:   "break SERVICE[/N]...",
-		Short: "Inject a failure into services (kill, stop, pause, disconnect, remove, restart)",
+		Short: "Inject a failure into services (kill, stop, pause, disconnect, remove, restart, scale-zero)",
 		Long: `Inject a failure into every replica of SERVICE, or only replica N with SERVICE/N.
 
 Modes (all through the Engine API):
@@ -30,14 +30,21 @@ Modes (all through the Engine API):
   pause       freeze the processes: callers hang until their timeout
   disconnect  cut the container off the project network (a partition)
   remove      delete the container, as kubectl delete deployment does
-  restart     a crash and a come-back`,
+  restart     a crash and a come-back
+
+On a swarm (a project brought up with --engine swarm):
+  kill        SIGKILL one task's container: the swarm starts a new task
+  scale-zero  set the service's replicas to 0
+  remove      remove the service
+  pause, disconnect  as above, on tasks that run on this engine's node
+(stop and restart are docker-only: the swarm would restart the task.)`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runBreak(cmd, g, f, args)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.mode, "mode", "m", engine.ModeKill, "failure to inject: "+strings.Join(engine.BreakModes, ", "))
+	fl.StringVarP(&f.mode, "mode", "m", engine.ModeKill, "failure to inject; docker: kill, stop, pause, disconnect, remove, restart; swarm: kill, scale-zero, remove, pause, disconnect")
 	fl.StringVarP(&f.signal, "signal", "s", "", "signal for --mode kill (default SIGKILL)")
 	fl.DurationVar(&f.dur, "for", 0, "heal automatically after this long (Ctrl-C heals at once)")
 	return cmd
@@ -85,7 +92,7 @@ func printBreak(g *globals, mode string, res *engine.BreakResult) {
 
 // healAfter waits d, or until Ctrl-C, then heals. After Ctrl-C it heals on
 // a fresh context and still reports the interruption (exit 130).
-func healAfter(ctx context.Context, g *globals, e *engine.Engine, project string, services []string, d time.Duration) error {
+func healAfter(ctx context.Context, g *globals, e engine.Backend, project string, services []string, d time.Duration) error {
 	fmt.Fprintf(g.stderr, "healing in %s (Ctrl-C heals now)\n", d)
 	timer := time.NewTimer(d)
 	defer timer.Stop()

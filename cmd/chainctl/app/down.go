@@ -42,8 +42,12 @@ func runDown(cmd *cobra.Command, g *globals, f downFlags) error {
 	}
 	res, err := e.Down(ctx, project, opts)
 	if res != nil {
-		fmt.Fprintf(g.stdout, "project %s: removed %d containers, %d networks, %d volumes\n",
-			project, len(res.Containers), len(res.Networks), len(res.Volumes))
+		what := fmt.Sprintf("%d containers", len(res.Containers))
+		if e.Kind() == engine.KindSwarm {
+			what = fmt.Sprintf("%d services", len(res.Services))
+		}
+		fmt.Fprintf(g.stdout, "project %s: removed %s, %d networks, %d volumes\n",
+			project, what, len(res.Networks), len(res.Volumes))
 	}
 	return err
 }

@@ -17,6 +17,9 @@ type upFlags struct {
 	removeOrphans bool
 	keepOnFailure bool
 	policy        engine.Policy
+	engine        string
+	endpointMode  string
+	publishMode   string
 }
 
 func newUpCmd(g *globals) *cobra.Command {
@@ -36,6 +39,12 @@ func newUpCmd(g *globals) *cobra.Command {
 	fl.BoolVar(&f.keepOnFailure, "keep-on-failure", false, "keep what was created when up fails (for debugging)")
 	fl.BoolVar(&f.policy.AllowPrivileged, "allow-privileged", false, "allow services that ask for privileged, cap_add ALL or SYS_ADMIN")
 	fl.BoolVar(&f.policy.AllowHostAccess, "allow-host-access", false, "allow bind mounts of / or of the Docker socket")
+	fl.StringVar(&f.engine, "engine", "", "where to run: docker (containers on this engine) or swarm (services on the swarm this engine manages); default: where the project runs, else docker")
+	fl.StringVar(&f.endpointMode, "endpoint-mode", "", "swarm: vip or dnsrr for every service (dnsrr where the kernel has no IPVS)")
+	fl.StringVar(&f.publishMode, "publish-mode", "", "swarm: ingress or host for every published port (host where the kernel has no IPVS)")
+	_ = cmd.RegisterFlagCompletionFunc("engine", cobra.FixedCompletions(engine.Kinds, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("endpoint-mode", cobra.FixedCompletions([]string{"vip", "dnsrr"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("publish-mode", cobra.FixedCompletions([]string{"ingress", "host"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
@@ -50,10 +59,22 @@ func runUp(cmd *cobra.Command, g *globals, f upFlags, args []string) error {
 		return err
 	}
 	defer done()
-	res, err := e.Up(ctx, t, engine.UpOptions{
+	if err := checkSwarmFlags(f); err != nil {
+		return err
+	}
+	b, err := e.Backend(ctx, t.Name, f.engine)
+	if err != nil {
+		return err
+	}
+	res, err := b.Up(ctx, t, engine.UpOptions{
 		NoWait: f.noWait, WaitTimeout: f.waitTimeout, RemoveOrphans: f.removeOrphans, KeepOnFailure: f.keepOnFailure,
-		Policy: f.policy,
+		Policy: f.policy, EndpointMode: f.endpointMode, PublishMode: f.publishMode,
 	})
+	if res != nil {
+		for _, w := range res.Warnings {
+			fmt.Fprintf(g.stderr, "warning: %s\n", w)
+		}
+	}
 	if res != nil && len(res.Orphans) > 0 && !f.removeOrphans {
 		fmt.Fprintf(g.stderr, "warning: project %s has containers of services not in %s: %s (remove them with --remove-orphans)\n",
 			t.Name, t.File, strings.Join(res.Orphans, ", "))
@@ -61,11 +82,23 @@ func runUp(cmd *cobra.Command, g *globals, f upFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	rows, err := e.PS(ctx, t.Name)
+	rows, err := b.PS(ctx, t.Name)
 	if err != nil {
 		return err
 	}
 	return printUpSummary(g, rows)
+}
+
+func checkSwarmFlags(f upFlags) error {
+	switch {
+	case f.endpointMode != "" && f.endpointMode != "vip" && f.endpointMode != "dnsrr":
+		return errUsage{fmt.Errorf("--endpoint-mode %q: want vip or dnsrr", f.endpointMode)}
+	case f.publishMode != "" && f.publishMode != "ingress" && f.publishMode != "host":
+		return errUsage{fmt.Errorf("--publish-mode %q: want ingress or host", f.publishMode)}
+	case (f.endpointMode != "" || f.publishMode != "") && f.engine != engine.KindSwarm:
+		return errUsage{fmt.Errorf("--endpoint-mode and --publish-mode apply to --engine swarm only")}
+	}
+	return nil
 }
 
 // printUpSummary shows each service, its containers, state, health and the
