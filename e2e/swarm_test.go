@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -19,6 +20,7 @@ func TestSwarm(t *testing.T) {
 	w := newWorkerNet(t) // the manager must advertise an address a worker can reach
 	needSwarm(t, w.hostIP)
 	t.Run("SingleNode", testSwarmSingleNode)
+	t.Run("VirtualIPWithoutIPVS", testSwarmVIP)
 	t.Run("TwoNodes", func(t *testing.T) { testSwarmTwoNodes(t, w) })
 }
 
@@ -191,4 +193,46 @@ func instanceOf(t *testing.T, url, service string) string {
 		t.Fatalf("no %s in %q", service, body)
 	}
 	return id
+}
+
+// testSwarmVIP: with the swarm's default virtual IPs, a kernel without
+// IPVS cannot route between services. chainctl says so at up, in ps and
+// when a call fails; with IPVS, the chain simply answers.
+func testSwarmVIP(t *testing.T) {
+	p := newProject(t)
+	file := writeTopology(t, p, `name: PROJECT
+services:
+  a: {image: chainctl/link:latest, calls: [b], ports: ["8080"], environment: {TIMEOUT: 1s}}
+  b: {image: chainctl/link:latest}
+`)
+	up := mustChainctl(t, "up", "--engine", "swarm", "--publish-mode", "host", file)
+	_, err := os.Stat("/proc/net/ip_vs")
+	if ipvs := err == nil; ipvs {
+		if r := chainctl(t, "call", "-p", p); r.code != 0 {
+			t.Errorf("call with IPVS: %s", r)
+		}
+		return
+	}
+	if !strings.Contains(up.stderr, "b has a virtual IP, but this kernel has no IPVS") {
+		t.Errorf("up did not warn about the virtual IP:\n%s", up.stderr)
+	}
+	if e := psRowOf(t, p, "b"); !strings.Contains(e, "without IPVS") {
+		t.Errorf("ps error of b: %q", e)
+	}
+	r := chainctl(t, "call", "-p", p)
+	if r.code != 1 || !strings.Contains(r.stderr, "hint: b has a virtual IP that this kernel cannot route") {
+		t.Errorf("call: %s", r)
+	}
+}
+
+// psRowOf returns the error column of a service's first task in ps --json.
+func psRowOf(t *testing.T, project, service string) string {
+	t.Helper()
+	for _, r := range psNodes(t, project) {
+		if r.Service == service {
+			return r.Error
+		}
+	}
+	t.Fatalf("no task of %s in ps", service)
+	return ""
 }

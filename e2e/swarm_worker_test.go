@@ -259,7 +259,8 @@ func instanceIn(body, service string) string {
 
 type psNodeRow struct {
 	psRow
-	Node string `json:"node"`
+	Node  string `json:"node"`
+	Error string `json:"error"`
 }
 
 func psNodes(t *testing.T, project string) []psNodeRow {

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/swarm"
 )
 
 // ContainerStatus is one row of `chainctl ps`.
@@ -129,7 +131,8 @@ type Project struct {
 	Services   int    `json:"services"`
 	Containers int    `json:"containers"`
 	Running    int    `json:"running"`
-	State      string `json:"state"` // running, partial, stopped, empty
+	State      string `json:"state"`  // running, partial, stopped, empty
+	Engine     string `json:"engine"` // docker or swarm
 }
 
 // Projects lists every chainctl project on the engine, from its containers
@@ -162,12 +165,24 @@ func (e *Engine) Projects(ctx context.Context) ([]Project, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list networks: %w", err)
 	}
+	var onSwarm []*Project
 	for _, n := range ns {
-		get(n.Labels[LabelProject])
+		p := get(n.Labels[LabelProject])
+		if n.Scope == "swarm" {
+			onSwarm = append(onSwarm, p)
+		}
+	}
+	if len(onSwarm) > 0 {
+		if err := e.countSwarmProjects(ctx, onSwarm); err != nil {
+			return nil, err
+		}
 	}
 	out := make([]Project, 0, len(byName))
 	for _, p := range byName {
-		p.Services = len(services[p.Name])
+		if p.Engine == "" {
+			p.Engine = KindDocker
+			p.Services = len(services[p.Name])
+		}
 		switch {
 		case p.Containers == 0:
 			p.State = "empty"
@@ -182,6 +197,39 @@ func (e *Engine) Projects(ctx context.Context) ([]Project, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+// countSwarmProjects counts services, desired and running tasks of the
+// projects that run on the swarm (their local containers include the
+// swarm's history of exited tasks, which would mislead).
+func (e *Engine) countSwarmProjects(ctx context.Context, ps []*Project) error {
+	svcs, err := e.api.ServiceList(ctx, swarm.ServiceListOptions{Filters: anyProjectFilter()})
+	if err != nil {
+		return fmt.Errorf("list swarm services: %w", err)
+	}
+	tasks, err := e.api.TaskList(ctx, swarm.TaskListOptions{Filters: filters.NewArgs(filters.Arg("desired-state", "running"))})
+	if err != nil {
+		return fmt.Errorf("list swarm tasks: %w", err)
+	}
+	byName := map[string]*Project{}
+	for _, p := range ps {
+		p.Engine, p.Services, p.Containers, p.Running = KindSwarm, 0, 0, 0
+		byName[p.Name] = p
+	}
+	project := map[string]*Project{} // service ID → its project
+	for _, svc := range svcs {
+		if p, ok := byName[svc.Spec.Labels[LabelProject]]; ok {
+			p.Services++
+			p.Containers += replicasOf(svc)
+			project[svc.ID] = p
+		}
+	}
+	for _, task := range tasks {
+		if p, ok := project[task.ServiceID]; ok && task.Status.State == swarm.TaskStateRunning {
+			p.Running++
+		}
+	}
+	return nil
 }
 
 // ErrNoProject is returned when no project can be chosen.

@@ -25,6 +25,9 @@ type swarmState struct {
 	containers map[string]container.Summary
 }
 
+// noIPVS explains "no route to host" between services on a swarm.
+const noIPVS = "virtual IP without IPVS in this kernel: callers time out or get \"no route to host\" (use endpoint_mode dnsrr)"
+
 // swarmTaskLabel is the label the swarm puts on a task's container.
 const swarmTaskLabel = "com.docker.swarm.task.id"
 
@@ -154,9 +157,21 @@ func (s *Swarm) PS(ctx context.Context, project string) ([]ContainerStatus, erro
 	if err != nil {
 		return nil, err
 	}
+	ipvs := hasIPVS(s.e.api.DaemonHost())
 	var out []ContainerStatus
 	for _, name := range t.ServiceNames() {
-		out = append(out, st.rows(project, t, name, s.nodeID)...)
+		rows := st.rows(project, t, name, s.nodeID)
+		// Say why callers fail, where the engine cannot: a virtual IP
+		// without IPVS in the kernel routes nowhere.
+		if svc, ok := st.services[name]; ok && !ipvs && svc.Spec.EndpointSpec != nil &&
+			svc.Spec.EndpointSpec.Mode == swarm.ResolutionModeVIP && len(t.Callers(name)) > 0 {
+			for i := range rows {
+				if rows[i].Error == "" {
+					rows[i].Error = noIPVS
+				}
+			}
+		}
+		out = append(out, rows...)
 	}
 	return out, nil
 }

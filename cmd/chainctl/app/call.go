@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -83,9 +84,29 @@ func runCall(cmd *cobra.Command, g *globals, f callFlags, args []string) error {
 		return err
 	}
 	if !n.OK() {
+		swarmHint(ctx, g, e, project)
 		return errSilent
 	}
 	return nil
+}
+
+// swarmHint explains a chain that fails between swarm services because
+// their virtual IPs cannot be routed (no IPVS): the link only sees a
+// timeout or "no route to host".
+func swarmHint(ctx context.Context, g *globals, e engine.Backend, project string) {
+	if e.Kind() != engine.KindSwarm {
+		return
+	}
+	rows, err := e.PS(ctx, project)
+	if err != nil {
+		return
+	}
+	for _, r := range rows {
+		if strings.Contains(r.Error, "without IPVS") {
+			fmt.Fprintf(g.stderr, "hint: %s has a virtual IP that this kernel cannot route (no IPVS): run `chainctl up --engine swarm --endpoint-mode dnsrr`\n", r.Service)
+			return
+		}
+	}
 }
 
 // watch calls until Ctrl-C, one line per call, then sums up: how many

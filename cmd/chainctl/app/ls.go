@@ -41,9 +41,9 @@ func runLs(cmd *cobra.Command, g *globals, f lsFlags) error {
 		return json.NewEncoder(g.stdout).Encode(ps)
 	}
 	w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "PROJECT\tSERVICES\tCONTAINERS\tSTATE")
+	fmt.Fprintln(w, "PROJECT\tENGINE\tSERVICES\tCONTAINERS\tSTATE")
 	for _, p := range ps {
-		fmt.Fprintf(w, "%s\t%d\t%d/%d running\t%s\n", p.Name, p.Services, p.Running, p.Containers, p.State)
+		fmt.Fprintf(w, "%s\t%s\t%d\t%d/%d running\t%s\n", p.Name, p.Engine, p.Services, p.Running, p.Containers, p.State)
 	}
 	return w.Flush()
 }

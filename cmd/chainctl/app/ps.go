@@ -7,6 +7,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/chainctl/chainctl/internal/engine"
 )
 
 type psFlags struct {
@@ -47,6 +49,13 @@ func runPS(cmd *cobra.Command, g *globals, f psFlags) error {
 		return enc.Encode(rows)
 	}
 	w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	if e.Kind() == engine.KindSwarm {
+		fmt.Fprintln(w, "SERVICE\tTASK\tNODE\tSTATE\tHEALTH\tPORTS\tFAULT\tERROR")
+		for _, r := range rows {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Service, r.Container, dash(r.Node), r.State, r.Health, dash(strings.Join(r.Ports, ", ")), r.Fault, dash(r.Error))
+		}
+		return w.Flush()
+	}
 	fmt.Fprintln(w, "SERVICE\tCONTAINER\tSTATE\tHEALTH\tPORTS\tFAULT")
 	for _, r := range rows {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Service, r.Container, r.State, r.Health, dash(strings.Join(r.Ports, ", ")), r.Fault)
