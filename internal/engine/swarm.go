@@ -89,8 +89,8 @@ func publishMode(p topology.Port, opts UpOptions) string {
 
 // checkSwarm finds what a swarm cannot run as the topology says (errors)
 // and what it runs differently (warnings), before anything is created.
-func checkSwarm(t *topology.Topology, opts UpOptions, ipvs bool) (errs []error, warnings []string) {
-	var looseIPs []string
+func checkSwarm(t *topology.Topology, opts UpOptions, ipvs bool, apiVersion string) (errs []error, warnings []string) {
+	var looseIPs, secOpts []string
 	for _, name := range t.ServiceNames() {
 		svc := t.Services[name]
 		if svc.Privileged {
@@ -113,8 +113,11 @@ func checkSwarm(t *topology.Topology, opts UpOptions, ipvs bool) (errs []error, 
 			warnings = append(warnings, fmt.Sprintf("%s has a virtual IP, but this kernel has no IPVS: its callers will get \"no route to host\"; use endpoint_mode: dnsrr or --endpoint-mode dnsrr", name))
 		}
 		if len(svc.SecurityOpt) > 0 {
-			warnings = append(warnings, fmt.Sprintf("%s: security_opt is not applied to swarm services at API 1.41 (no-new-privileges needs API 1.46)", name))
+			secOpts = append(secOpts, name)
 		}
+	}
+	if len(secOpts) > 0 && !versions.GreaterThanOrEqualTo(apiVersion, "1.46") {
+		warnings = append(warnings, "security_opt of "+strings.Join(secOpts, ", ")+" is not applied: swarm services take no-new-privileges from API 1.46 on, this engine speaks "+apiVersion)
 	}
 	if len(looseIPs) > 0 {
 		warnings = append(warnings, "a swarm publishes on every address of its nodes: the host IP of "+strings.Join(looseIPs, ", ")+" is not applied")

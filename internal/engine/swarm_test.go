@@ -93,7 +93,7 @@ func TestCheckSwarm(t *testing.T) {
 	top := testTopology()
 	top.Services["a"].EndpointMode = topology.EndpointDNSRR
 	top.Services["c"].Privileged = true
-	errs, warnings := checkSwarm(top, UpOptions{}, false)
+	errs, warnings := checkSwarm(top, UpOptions{}, false, "1.41")
 	got := strings.Join(errorStrings(errs), "\n")
 	for _, want := range []string{
 		"services.a: endpoint_mode dnsrr cannot publish 8080 through the ingress routing mesh",
@@ -113,7 +113,7 @@ func TestCheckSwarm(t *testing.T) {
 		}
 	}
 	// Host publishing and dnsrr from the command line: nothing to refuse.
-	errs, warnings = checkSwarm(withSwarmOverrides(testTopology(), UpOptions{PublishMode: "host", EndpointMode: "dnsrr"}), UpOptions{}, false)
+	errs, warnings = checkSwarm(withSwarmOverrides(testTopology(), UpOptions{PublishMode: "host", EndpointMode: "dnsrr"}), UpOptions{}, false, "1.41")
 	if len(errs) != 0 || strings.Contains(strings.Join(warnings, " "), "IPVS") {
 		t.Errorf("with host mode and dnsrr: errors %v, warnings %v", errs, warnings)
 	}

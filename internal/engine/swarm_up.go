@@ -84,7 +84,7 @@ func withSwarmOverrides(t *topology.Topology, opts UpOptions) *topology.Topology
 
 func (s *Swarm) up(ctx context.Context, t *topology.Topology, opts UpOptions, existing map[string]swarm.Service, res *UpResult) error {
 	errs := opts.Policy.check(t)
-	checkErrs, warnings := checkSwarm(t, opts, hasIPVS(s.e.api.DaemonHost()))
+	checkErrs, warnings := checkSwarm(t, opts, hasIPVS(s.e.api.DaemonHost()), s.e.api.ClientVersion())
 	errs = append(errs, checkErrs...)
 	res.Warnings = warnings
 	// The manager must have the images; every other node needs them too

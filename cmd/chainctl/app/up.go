@@ -86,7 +86,7 @@ func runUp(cmd *cobra.Command, g *globals, f upFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	return printUpSummary(g, rows)
+	return printUpSummary(g, rows, b.Kind() == engine.KindSwarm)
 }
 
 func checkSwarmFlags(f upFlags) error {
@@ -101,10 +101,17 @@ func checkSwarmFlags(f upFlags) error {
 	return nil
 }
 
-// printUpSummary shows each service, its containers, state, health and the
-// endpoints to try.
-func printUpSummary(g *globals, rows []engine.ContainerStatus) error {
+// printUpSummary shows each service, its containers (tasks on a swarm),
+// state, health and the endpoints to try.
+func printUpSummary(g *globals, rows []engine.ContainerStatus, swarm bool) error {
 	w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	if swarm {
+		fmt.Fprintln(w, "SERVICE\tTASK\tNODE\tSTATE\tHEALTH\tENDPOINTS")
+		for _, r := range rows {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Service, r.Container, dash(r.Node), r.State, r.Health, dash(strings.Join(r.Endpoints, " ")))
+		}
+		return w.Flush()
+	}
 	fmt.Fprintln(w, "SERVICE\tCONTAINER\tSTATE\tHEALTH\tENDPOINTS")
 	for _, r := range rows {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", r.Service, r.Container, r.State, r.Health, dash(strings.Join(r.Endpoints, " ")))
