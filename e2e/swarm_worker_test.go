@@ -205,6 +205,7 @@ services:
 `)
 	mustChainctl(t, "up", "--engine", "swarm", "--publish-mode", "host", "--endpoint-mode", "dnsrr", "--wait-timeout", "90s", file)
 
+	t.Logf("chainctl ps:\n%s", mustChainctl(t, "ps", "-p", p).stdout)
 	manager, _ := os.Hostname()
 	nodes := map[string]string{} // node → the URL of a's task there
 	bNodes := map[string]bool{}  // where b's tasks run
