@@ -127,19 +127,7 @@ func configHash(cfg *container.Config, host *container.HostConfig, net *network.
 // environment is the service's environment plus what chainctl injects: NEXT
 // from `calls` (unless set) and the downward-API style CHAINCTL_* variables.
 func environment(project string, svc *topology.Service, replica int) []string {
-	env := map[string]string{}
-	if len(svc.Calls) > 0 {
-		addrs := make([]string, len(svc.Calls))
-		for i, c := range svc.Calls {
-			addrs[i] = c.Addr()
-		}
-		env["NEXT"] = strings.Join(addrs, ",")
-	}
-	for k, v := range svc.Environment {
-		env[k] = v
-	}
-	env["CHAINCTL_PROJECT"] = project
-	env["CHAINCTL_SERVICE"] = svc.Name
+	env := svc.RunEnv(project)
 	env["CHAINCTL_REPLICA"] = strconv.Itoa(replica)
 	out := make([]string, 0, len(env))
 	for k, v := range env {

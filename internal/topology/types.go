@@ -73,6 +73,27 @@ type Service struct {
 	EndpointMode string `json:"endpoint_mode,omitempty"`
 }
 
+// RunEnv is the service's environment as chainctl runs it, on any engine
+// or export: NEXT from calls (unless the service sets NEXT itself), then
+// the service's own variables, then CHAINCTL_PROJECT and CHAINCTL_SERVICE
+// (like Kubernetes' downward API).
+func (s *Service) RunEnv(project string) map[string]string {
+	env := map[string]string{}
+	if len(s.Calls) > 0 {
+		addrs := make([]string, len(s.Calls))
+		for i, c := range s.Calls {
+			addrs[i] = c.Addr()
+		}
+		env["NEXT"] = strings.Join(addrs, ",")
+	}
+	for k, v := range s.Environment {
+		env[k] = v
+	}
+	env["CHAINCTL_PROJECT"] = project
+	env["CHAINCTL_SERVICE"] = s.Name
+	return env
+}
+
 // Port is one published port, normalised from the short syntax
 // [ip:][host:]container[/proto].
 type Port struct {
