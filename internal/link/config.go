@@ -23,6 +23,10 @@ type Config struct {
 	Version  string        // VERSION, default dev
 	Timeout  time.Duration // TIMEOUT per downstream call, default 2s
 	MaxHops  int           // MAX_HOPS, default 16
+	// LogRequests is LOG_REQUESTS: all (default), errors (only answers
+	// that are not 200) or none. Successful health probes are never
+	// logged: the engine sends one every few seconds.
+	LogRequests string
 }
 
 // ConfigFromEnv reads the configuration; getenv is os.Getenv in main.
@@ -32,10 +36,17 @@ func ConfigFromEnv(getenv func(string) string, hostname string) (Config, error) 
 		Instance: first(getenv("INSTANCE"), hostname, "local"),
 		Listen:   first(getenv("LISTEN"), ":8080"),
 		Version:  first(getenv("VERSION"), "dev"),
-		Timeout:  2 * time.Second,
-		MaxHops:  16,
+
+		LogRequests: first(getenv("LOG_REQUESTS"), "all"),
+		Timeout:     2 * time.Second,
+		MaxHops:     16,
 	}
 	var errs []error
+	switch c.LogRequests {
+	case "all", "errors", "none":
+	default:
+		errs = append(errs, fmt.Errorf("LOG_REQUESTS=%q: want all, errors or none", c.LogRequests))
+	}
 	if v := getenv("TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {

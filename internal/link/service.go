@@ -104,7 +104,8 @@ func (s *Service) Run(ctx context.Context, l net.Listener) error {
 	return nil
 }
 
-// Handler routes /, /health and /version, and logs one line per request.
+// Handler routes /, /health and /version, and logs one line per request
+// as LOG_REQUESTS says.
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.serveChain)
@@ -118,8 +119,21 @@ func (s *Service) Handler() http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		mux.ServeHTTP(rec, r)
 		s.served.Add(1)
-		s.log.Printf("%s %s %d %s hops=%d", r.Method, r.URL.RequestURI(), rec.status, time.Since(start).Round(time.Microsecond), hopsOf(r))
+		if s.logs(r, rec.status) {
+			s.log.Printf("%s %s %d %s hops=%d", r.Method, r.URL.RequestURI(), rec.status, time.Since(start).Round(time.Microsecond), hopsOf(r))
+		}
 	})
+}
+
+// logs decides whether a request gets a log line (LOG_REQUESTS).
+func (s *Service) logs(r *http.Request, status int) bool {
+	switch {
+	case status != http.StatusOK:
+		return s.cfg.LogRequests != "none"
+	case r.URL.Path == "/health":
+		return false
+	}
+	return s.cfg.LogRequests == "all"
 }
 
 type statusRecorder struct {

@@ -437,10 +437,13 @@ func TestOversizedHeadersAreRefused(t *testing.T) {
 
 func TestOneLogLinePerRequest(t *testing.T) {
 	var log strings.Builder
-	srv := httptest.NewServer(New(testConfig("a", time.Second), &log).Handler())
-	get(t, srv.URL+"/health", HeaderHops, "3")
-	srv.Close() // the handler has returned: the log is complete
-	if line := log.String(); strings.Count(line, "\n") != 1 || !strings.Contains(line, "GET /health 200 ") || !strings.HasSuffix(line, " hops=3\n") {
+	cfg := testConfig("a", time.Second)
+	cfg.LogRequests = "all"
+	srv := httptest.NewServer(New(cfg, &log).Handler())
+	get(t, srv.URL+"/", HeaderHops, "3")
+	get(t, srv.URL+"/health") // a successful probe: not logged
+	srv.Close()               // the handlers have returned: the log is complete
+	if line := log.String(); strings.Count(line, "\n") != 1 || !strings.Contains(line, "GET / 200 ") || !strings.HasSuffix(line, " hops=3\n") {
 		t.Errorf("log = %q", line)
 	}
 }
