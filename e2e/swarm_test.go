@@ -168,9 +168,17 @@ func testSwarmSingleNode(t *testing.T) {
 		t.Errorf("logs:\n%s", r.stdout)
 	}
 
-	// An unchanged up changes nothing; down leaves nothing.
+	// An unchanged up changes nothing (the swarm bumps a service's version
+	// on every update); down leaves nothing.
+	version := func() string {
+		return docker(t, "service", "inspect", "--format", "{{.Version.Index}}", p+"-a", p+"-b", p+"-c")
+	}
+	versions := version()
 	if r := mustChainctl(t, "up", "-q", file); !strings.Contains(r.stdout, "running") {
 		t.Errorf("second up:\n%s", r)
+	}
+	if after := version(); after != versions {
+		t.Errorf("an unchanged up updated services: versions %q → %q", versions, after)
 	}
 	mustChainctl(t, "down", "-p", p)
 	for _, kind := range []string{"service", "config", "network", "volume"} {
@@ -222,6 +230,13 @@ services:
 	r := chainctl(t, "call", "-p", p)
 	if r.code != 1 || !strings.Contains(r.stderr, "hint: b has a virtual IP that this kernel cannot route") {
 		t.Errorf("call: %s", r)
+	}
+	// Drift: a service scaled to zero behind chainctl's back is scaled
+	// back by the next up.
+	docker(t, "service", "scale", "-d", p+"-b=0")
+	mustChainctl(t, "up", "-q", file)
+	if got := docker(t, "service", "inspect", "--format", "{{.Spec.Mode.Replicated.Replicas}}", p+"-b"); got != "1" {
+		t.Errorf("replicas of b after up: %s, want 1", got)
 	}
 }
 

@@ -155,7 +155,9 @@ func (s *Swarm) converge(ctx context.Context, spec swarm.ServiceSpec, cur swarm.
 		rep.Report(progress.Event{Kind: "service", Resource: spec.Name, Status: "created", Done: true})
 		return "created", nil
 	}
-	if cur.Spec.Labels[LabelConfigHash] == spec.Labels[LabelConfigHash] {
+	// Unchanged, unless scaled behind our back (break --mode scale-zero,
+	// docker service scale): up converges that drift too.
+	if cur.Spec.Labels[LabelConfigHash] == spec.Labels[LabelConfigHash] && replicasOf(cur) == int(*spec.Mode.Replicated.Replicas) {
 		rep.Report(progress.Event{Kind: "service", Resource: spec.Name, Status: "unchanged", Done: true})
 		return "", nil
 	}
