@@ -52,10 +52,11 @@ func (s *Swarm) Break(ctx context.Context, project string, targets []Target, opt
 			res.AlreadyBroken = append(res.AlreadyBroken, ServiceName(project, tg.Service)+" (scaled-zero)")
 			continue
 		}
-		broken, err := s.inject(ctx, st, t, svc, tg, opts)
+		broken, already, err := s.inject(ctx, st, t, svc, tg, opts)
 		if err != nil {
 			errs = append(errs, err)
 		}
+		res.AlreadyBroken = append(res.AlreadyBroken, already...)
 		if len(broken) == 0 {
 			continue
 		}
@@ -89,8 +90,9 @@ func checkTargets(t *topology.Topology, project string, targets []Target) error 
 	return errors.Join(errs...)
 }
 
-// inject breaks one target and returns what it broke.
-func (s *Swarm) inject(ctx context.Context, st *swarmState, t *topology.Topology, svc swarm.Service, tg Target, opts BreakOptions) ([]string, error) {
+// inject breaks one target and returns what it broke and what it found
+// broken already ("abc-c.1 (paused)").
+func (s *Swarm) inject(ctx context.Context, st *swarmState, t *topology.Topology, svc swarm.Service, tg Target, opts BreakOptions) (broken, already []string, err error) {
 	name := svc.Spec.Name
 	report := func(what string) {
 		s.e.progress.Report(progress.Event{Kind: "service", Resource: what, Status: "broken", Detail: opts.Mode, Done: true})
@@ -98,7 +100,7 @@ func (s *Swarm) inject(ctx context.Context, st *swarmState, t *topology.Topology
 	switch opts.Mode {
 	case ModeScaleZero, ModeRemove:
 		if tg.Replica != 0 {
-			return nil, fmt.Errorf("%s: %s acts on the whole service on a swarm; name the service without /N", tg, opts.Mode)
+			return nil, nil, fmt.Errorf("%s: %s acts on the whole service on a swarm; name the service without /N", tg, opts.Mode)
 		}
 		var err error
 		if opts.Mode == ModeRemove {
@@ -107,13 +109,12 @@ func (s *Swarm) inject(ctx context.Context, st *swarmState, t *topology.Topology
 			err = s.setReplicas(ctx, svc, 0)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s %s: %w", opts.Mode, name, err)
+			return nil, nil, fmt.Errorf("%s %s: %w", opts.Mode, name, err)
 		}
 		report(name)
-		return []string{name}, nil
+		return []string{name}, nil, nil
 	}
 	// kill, pause, disconnect: a running task's container on this node.
-	var broken []string
 	var errs []error
 	for slot, task := range st.current(tg.Service) {
 		if tg.Replica != 0 && slot != tg.Replica {
@@ -126,6 +127,7 @@ func (s *Swarm) inject(ctx context.Context, st *swarmState, t *topology.Topology
 			continue
 		}
 		if f := fault(c, t.Network.Name); f != FaultNone {
+			already = append(already, fmt.Sprintf("%s (%s)", taskName, f))
 			continue
 		}
 		var err error
@@ -149,7 +151,7 @@ func (s *Swarm) inject(ctx context.Context, st *swarmState, t *topology.Topology
 		broken = append(broken, taskName)
 	}
 	sort.Strings(broken)
-	return broken, errors.Join(errs...)
+	return broken, already, errors.Join(errs...)
 }
 
 func (s *Swarm) setReplicas(ctx context.Context, svc swarm.Service, n int) error {

@@ -100,7 +100,6 @@ func (s *Swarm) up(ctx context.Context, t *topology.Topology, opts UpOptions, ex
 		return err
 	}
 	var mu sync.Mutex
-	changed := map[string]bool{}
 	err = parallel(t.ServiceNames(), func(name string) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -110,6 +109,9 @@ func (s *Swarm) up(ctx context.Context, t *topology.Topology, opts UpOptions, ex
 			return err
 		}
 		verb, err := s.converge(ctx, spec, existing[spec.Name])
+		if err != nil {
+			return err
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		switch verb {
@@ -120,8 +122,7 @@ func (s *Swarm) up(ctx context.Context, t *topology.Topology, opts UpOptions, ex
 		default:
 			res.Unchanged = append(res.Unchanged, spec.Name)
 		}
-		changed[name] = verb != ""
-		return err
+		return nil
 	})
 	for _, l := range [][]string{res.Created, res.Recreated, res.Unchanged} {
 		sort.Strings(l)
