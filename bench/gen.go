@@ -8,8 +8,10 @@ import (
 // chainTopology is a chain s000 → s001 → ... of n link services, each with
 // a named volume and a fixed published port, in chainctl's format. With
 // health false the image's healthcheck is switched off, so `up` measures
-// create and start only, like the floor and `compose up -d`.
-func chainTopology(project string, n, basePort int, health bool) string {
+// create and start only, like the floor and `compose up -d`. With ordered,
+// each caller also depends_on its callee, so up starts the chain one
+// service after another, as the compose file below does.
+func chainTopology(project string, n, basePort int, health, ordered bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "name: %s\nvolumes:\n", project)
 	for i := 0; i < n; i++ {
@@ -21,6 +23,9 @@ func chainTopology(project string, n, basePort int, health bool) string {
 		fmt.Fprintf(&b, "  %s:\n    image: %s\n    ports: [\"127.0.0.1:%d:8080\"]\n    volumes: [\"%s-data:/data\"]\n", svc, linkImage, basePort+i, svc)
 		if i+1 < n {
 			fmt.Fprintf(&b, "    calls: [%s]\n", serviceName(i+1))
+			if ordered {
+				fmt.Fprintf(&b, "    depends_on: [%s]\n", serviceName(i+1))
+			}
 		}
 		if !health {
 			b.WriteString("    healthcheck: {disable: true}\n")
@@ -30,7 +35,8 @@ func chainTopology(project string, n, basePort int, health bool) string {
 }
 
 // chainCompose is the same chain as a compose file, with depends_on along
-// the chain as chainctl's calls imply.
+// the chain (compose has no edge that orders nothing, and this is how
+// compose users write a chain).
 func chainCompose(n, basePort int) string {
 	var b strings.Builder
 	b.WriteString("version: \"3.7\"\nservices:\n")

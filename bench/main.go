@@ -28,6 +28,7 @@ type config struct {
 	chainctl string
 	basePort int
 	health   bool
+	ordered  bool
 	compose  []string // the compose command, or nil when none is installed
 }
 
@@ -39,6 +40,7 @@ func main() {
 	flag.StringVar(&cfg.chainctl, "chainctl", "bin/chainctl", "chainctl binary")
 	flag.IntVar(&cfg.basePort, "base-port", 18000, "first host port of the chain")
 	flag.BoolVar(&cfg.health, "health", true, "also measure up with health waits")
+	flag.BoolVar(&cfg.ordered, "ordered", true, "also measure chainctl with depends_on along the chain")
 	flag.Parse()
 	for _, s := range strings.Split(sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -119,10 +121,12 @@ func measure(ctx context.Context, cli *client.Client, cfg config, dir string, n 
 	project := fmt.Sprintf("bench%d", n)
 	topo := filepath.Join(dir, project+".yaml")
 	healthTopo := filepath.Join(dir, project+"-health.yaml")
+	orderedTopo := filepath.Join(dir, project+"-ordered.yaml")
 	composeFile := filepath.Join(dir, project+"-compose.yaml")
 	files := map[string]string{
-		topo:        chainTopology(project, n, cfg.basePort, false),
-		healthTopo:  chainTopology(project, n, cfg.basePort, true),
+		topo:        chainTopology(project, n, cfg.basePort, false, false),
+		healthTopo:  chainTopology(project, n, cfg.basePort, true, false),
+		orderedTopo: chainTopology(project, n, cfg.basePort, false, true),
 		composeFile: chainCompose(n, cfg.basePort),
 	}
 	for path, body := range files {
@@ -148,6 +152,9 @@ func measure(ctx context.Context, cli *client.Client, cfg config, dir string, n 
 			{"chainctl/up", chainctl("up", "-q", topo)},
 			{"chainctl/reup", chainctl("up", "-q", topo)},
 			{"chainctl/ps", chainctl("ps", "-p", project)},
+			{"chainctl/ls", chainctl("ls")},
+			{"chainctl/help", chainctl("--help")},
+			{"chainctl/version", chainctl("version")},
 			{"chainctl/down", chainctl("down", "-q", "-p", project)},
 			{"floor-seq/up", func() error { return floorUp(ctx, cli, project+"f", n, cfg.basePort, false) }},
 			{"floor-seq/down", func() error { return floorDown(ctx, cli, project+"f", false) }},
@@ -162,6 +169,11 @@ func measure(ctx context.Context, cli *client.Client, cfg config, dir string, n 
 			steps = append(steps,
 				step{"compose/up", c("up", "-d")},
 				step{"compose/down", c("down", "-v")})
+		}
+		if cfg.ordered {
+			steps = append(steps,
+				step{"chainctl-ordered/up", chainctl("up", "-q", orderedTopo)},
+				step{"chainctl-ordered/down", chainctl("down", "-q", "-p", project)})
 		}
 		if cfg.health {
 			steps = append(steps,
@@ -223,11 +235,22 @@ func printTable(cfg config, results map[int]timings) {
 			sec(m("chainctl/up")/time.Duration(n)), sec(m("chainctl/down")/time.Duration(n)))
 	}
 	fmt.Println()
-	fmt.Println("| N | re-up, nothing to do | ps | floor + health wait: up | chainctl with health waits: up | ratio |")
+	fmt.Println("| N | floor + health wait: up | chainctl with health waits: up | ratio | chainctl, depends_on along the chain: up / down | its ratio to compose: up / down |")
 	fmt.Println("|---|---|---|---|---|---|")
 	for _, n := range cfg.sizes {
 		m := results[n].median
-		fmt.Printf("| %d | %s | %s | %s | %s | %s |\n", n, sec(m("chainctl/reup")), sec(m("chainctl/ps")),
-			sec(m("floor-health/up")), sec(m("chainctl-health/up")), ratio(m("chainctl-health/up"), m("floor-health/up")))
+		fmt.Printf("| %d | %s | %s | %s | %s / %s | %s / %s |\n", n,
+			sec(m("floor-health/up")), sec(m("chainctl-health/up")), ratio(m("chainctl-health/up"), m("floor-health/up")),
+			sec(m("chainctl-ordered/up")), sec(m("chainctl-ordered/down")),
+			ratio(m("chainctl-ordered/up"), m("compose/up")), ratio(m("chainctl-ordered/down"), m("compose/down")))
+	}
+	fmt.Println()
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond)) }
+	fmt.Println("| N | re-up, nothing to do | ps | ls | --help | version |")
+	fmt.Println("|---|---|---|---|---|---|")
+	for _, n := range cfg.sizes {
+		m := results[n].median
+		fmt.Printf("| %d | %s | %s | %s | %s | %s |\n", n, ms(m("chainctl/reup")), ms(m("chainctl/ps")),
+			ms(m("chainctl/ls")), ms(m("chainctl/help")), ms(m("chainctl/version")))
 	}
 }

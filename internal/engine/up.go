@@ -338,7 +338,7 @@ func onNetwork(c container.Summary, net string) bool {
 }
 
 // apply removes what must go, creates every new container in parallel, then
-// starts services level by level in dependency order.
+// starts them as their depends_on allow (startAll).
 func (r *upRun) apply(ctx context.Context, netID string, p *upPlan) error {
 	if err := parallel(p.remove, func(c container.Summary) error {
 		return r.e.removeContainer(ctx, c, nil)
@@ -355,19 +355,7 @@ func (r *upRun) apply(ctx context.Context, netID string, p *upPlan) error {
 	if err := parallel(all, func(s *step) error { return r.prepare(ctx, netID, s) }); err != nil {
 		return err
 	}
-	for _, level := range r.t.Levels() {
-		if err := r.waitHealthyDeps(ctx, level, p); err != nil {
-			return err
-		}
-		var starting []*step
-		for _, name := range level {
-			starting = append(starting, p.steps[name]...)
-		}
-		if err := parallel(starting, func(s *step) error { return r.start(ctx, s) }); err != nil {
-			return err
-		}
-	}
-	return nil
+	return r.startAll(ctx, p)
 }
 
 // prepare brings one replica to "exists, not yet started": create it, or
@@ -459,26 +447,6 @@ func startError(spec *containerSpec, err error) error {
 		return fmt.Errorf("start %s (service %s): host port %s is already in use: %w", spec.Name, spec.Service, strings.Join(ports, ", "), err)
 	}
 	return fmt.Errorf("start %s (service %s): %w", spec.Name, spec.Service, err)
-}
-
-// waitHealthyDeps waits, before a level starts, for the dependencies that a
-// depends_on entry asks to be healthy (compose's service_healthy).
-func (r *upRun) waitHealthyDeps(ctx context.Context, level []string, p *upPlan) error {
-	ids := map[string]string{}
-	for _, name := range level {
-		for dep, cond := range r.t.Services[name].DependsOn {
-			if cond != topology.ServiceHealthy {
-				continue
-			}
-			for _, s := range p.steps[dep] {
-				ids[s.id] = s.spec.Name
-			}
-		}
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	return r.e.waitReady(ctx, r.t.Name, ids, r.opts.WaitTimeout, true)
 }
 
 // rollback removes what this run created, newest first, on a context of its
