@@ -164,9 +164,10 @@ func testSwarmSingleNode(t *testing.T) {
 	})
 
 	// logs come from the service logs.
-	if r := mustChainctl(t, "logs", "-p", p, "--tail", "50", "a"); !strings.Contains(r.stdout, "a | ") || !strings.Contains(r.stdout, "GET /") {
-		t.Errorf("logs:\n%s", r.stdout)
-	}
+	eventually(t, 10*time.Second, "a's request log lines in chainctl logs", func() (bool, string) {
+		r := mustChainctl(t, "logs", "-p", p, "--tail", "50", "a")
+		return strings.Contains(r.stdout, "a | ") && strings.Contains(r.stdout, "GET /"), r.stdout
+	})
 
 	// An unchanged up changes nothing (the swarm bumps a service's version
 	// on every update); down leaves nothing.

@@ -218,10 +218,13 @@ func TestLogsLsAndOrphans(t *testing.T) {
 	path := writeTopology(t, p, fastChain)
 	mustChainctl(t, "up", "-q", path)
 	_, _, _ = get(endpoint(t, p, "a") + "/")
-	logs := mustChainctl(t, "logs", "-p", p, "b")
-	if !strings.Contains(logs.stdout, "b-1 | ") || !strings.Contains(logs.stdout, "GET /?format=json 200") {
-		t.Errorf("logs of b:\n%s", logs.stdout)
-	}
+	// Log lines reach the engine asynchronously (the link service flushes
+	// its request log in batches): poll for b's line.
+	eventually(t, 10*time.Second, "b's request log line in chainctl logs", func() (bool, string) {
+		logs := mustChainctl(t, "logs", "-p", p, "b")
+		ok := strings.Contains(logs.stdout, "b-1 | ") && strings.Contains(logs.stdout, "GET /?format=json 200")
+		return ok, logs.stdout
+	})
 	ls := mustChainctl(t, "ls", "--json")
 	if !strings.Contains(ls.stdout, `"name":"`+p+`"`) {
 		t.Errorf("ls lacks %s: %s", p, ls.stdout)
