@@ -1,10 +1,14 @@
 package link
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -23,6 +27,10 @@ type Node struct {
 	Status   int     `json:"status"` // HTTP status of this hop; 0 when nothing answered
 	Error    string  `json:"error"`  // short reason, empty when fine
 	Calls    []*Node `json:"calls,omitempty"`
+
+	// raw is the JSON this node was decoded from, when it says exactly
+	// what the node does: a hop passes its callee's answer on as it came.
+	raw []byte
 }
 
 // Took is the hop's time as a readable duration: 5µs, 2.38ms, 1.9s.
@@ -62,19 +70,120 @@ func (n *Node) Broken() []*Node {
 // readTree decodes the tree a link answered with, and fills in its HTTP
 // status. An answer that is not a tree (another server on that port, a
 // proxy's error page) is an error that says which status came with it.
+// The whole answer is read, so the connection can carry the next call.
 func readTree(resp *http.Response) (*Node, error) {
-	var n Node
-	err := json.NewDecoder(io.LimitReader(resp.Body, maxTreeBytes)).Decode(&n)
-	if err != nil || n.Service == "" {
+	body, err := readBody(resp)
+	return decodeTree(resp, body, err)
+}
+
+// decodeTree is readTree of a body already read (err is how reading it
+// ended).
+func decodeTree(resp *http.Response, body []byte, err error) (*Node, error) {
+	n, end, ok := parseNode(body)
+	if !ok {
+		n = new(Node)
+		dec := json.NewDecoder(bytes.NewReader(body))
+		if dec.Decode(n) != nil {
+			n.Service = ""
+		}
+		end = int(dec.InputOffset())
+	}
+	if n.Service == "" {
 		return nil, fmt.Errorf("HTTP %d, not a link service", resp.StatusCode)
+	}
+	if err != nil && !errors.Is(err, errTooBig) {
+		return nil, err // the tree came, then the connection broke
+	}
+	if n.Status == resp.StatusCode {
+		n.raw = body[:end]
 	}
 	n.Status = resp.StatusCode
 	if n.Status != http.StatusOK && n.Error == "" && len(n.Broken()) == 0 {
 		// A failure no hop explained (a proxy in between, say) still
 		// has to show where it happened.
 		n.Error = fmt.Sprintf("HTTP %d", n.Status)
+		n.raw = nil
 	}
-	return &n, nil
+	return n, nil
+}
+
+var errTooBig = errors.New("answer too big")
+
+// readBody reads up to maxTreeBytes of a body, in one allocation when its
+// length is known.
+func readBody(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n <= maxTreeBytes {
+		b := make([]byte, n)
+		_, err := io.ReadFull(resp.Body, b)
+		return b, err
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxTreeBytes))
+	if err == nil && len(b) == maxTreeBytes {
+		err = errTooBig
+	}
+	return b, err
+}
+
+// appendJSON appends n as encoding/json writes it, but a node that came
+// as raw JSON is copied, not re-encoded, and this service's constant
+// fields come from head when the node is its own (head is
+// `{"service":...,"version":...,"took_ms":`).
+func appendJSON(b []byte, n *Node, head []byte) []byte {
+	if n.raw != nil {
+		return append(b, n.raw...)
+	}
+	if head == nil {
+		j, err := json.Marshal(n)
+		if err != nil {
+			panic(err) // a Node always encodes
+		}
+		return append(b, j...)
+	}
+	b = append(b, head...)
+	b = appendFloat(b, n.TookMS)
+	b = append(b, `,"status":`...)
+	b = strconv.AppendInt(b, int64(n.Status), 10)
+	b = append(b, `,"error":`...)
+	b = appendString(b, n.Error)
+	if len(n.Calls) > 0 {
+		b = append(b, `,"calls":[`...)
+		for i, c := range n.Calls {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSON(b, c, nil)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+// jsonHead is the start of n's JSON up to the value of took_ms.
+func jsonHead(n *Node) []byte {
+	b := []byte(`{"service":`)
+	b = appendString(b, n.Service)
+	b = append(b, `,"instance":`...)
+	b = appendString(b, n.Instance)
+	b = append(b, `,"version":`...)
+	b = appendString(b, n.Version)
+	return append(b, `,"took_ms":`...)
+}
+
+func appendString(b []byte, s string) []byte {
+	if s == "" {
+		return append(b, `""`...)
+	}
+	j, _ := json.Marshal(s)
+	return append(b, j...)
+}
+
+// appendFloat writes f as encoding/json does.
+func appendFloat(b []byte, f float64) []byte {
+	if a := math.Abs(f); a != 0 && (a < 1e-6 || a >= 1e21) || math.IsNaN(f) || math.IsInf(f, 0) {
+		j, _ := json.Marshal(f)
+		return append(b, j...)
+	}
+	return strconv.AppendFloat(b, f, 'f', -1, 64)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

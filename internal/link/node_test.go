@@ -1,13 +1,17 @@
 package link
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -87,4 +91,70 @@ func TestStatusFor(t *testing.T) {
 			t.Errorf("statusFor(%v) = %d, want %d", Path(&Node{Calls: tc.calls}), got, tc.want)
 		}
 	}
+}
+
+func TestAppendJSONIsWhatEncodingJSONWrites(t *testing.T) {
+	leaf := &Node{Service: "c", Status: 502, Error: "no such host", TookMS: 0.001}
+	for _, n := range []*Node{
+		{Service: "a", Instance: "i1", Version: "v", Status: 200},
+		{Service: "a<&>", Instance: "ü\u2028", Version: `"q"`, TookMS: 1234.567, Status: 502, Error: "x\ny", Calls: []*Node{leaf, {Service: "d", TookMS: 1e21, Status: 504, Error: "timeout after 2s"}}},
+		{Service: "a", TookMS: 1e-7, Status: 508, Error: "more than 16 hops: is the chain a loop?"},
+	} {
+		want, err := json.Marshal(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendJSON(nil, n, jsonHead(n)); string(got) != string(want) {
+			t.Errorf("got  %s\nwant %s", got, want)
+		}
+	}
+}
+
+func TestQueryFormat(t *testing.T) {
+	for _, q := range []string{"", "format=json", "a=1&format=json", "format=text&format=json", "format", "format=%6Ason", "x;y&format=json", "format=js+on"} {
+		u := &url.URL{RawQuery: q}
+		if got, want := queryFormat(q), u.Query().Get("format"); got != want {
+			t.Errorf("queryFormat(%q) = %q, want %q", q, got, want)
+		}
+	}
+}
+
+// FuzzParseNode: whenever the fast parser accepts an input, it means what
+// encoding/json reads in it; what links write, it accepts.
+func FuzzParseNode(f *testing.F) {
+	trees := []*Node{
+		{Service: "a", Instance: "i1", Version: "v", TookMS: 1.25, Status: 502, Calls: []*Node{
+			{Service: "b", Instance: "i2", Version: "v", TookMS: 0.5, Status: 502, Calls: []*Node{{Service: "c", Status: 502, Error: "no such host"}}},
+			{Service: "d", Instance: "i3", Version: "v", TookMS: 2e-7, Status: 200},
+		}},
+		{Service: "ü<&>", Instance: "x\"y", Version: "1e3", TookMS: 1e21, Status: 508, Error: "more than 16 hops"},
+	}
+	for _, n := range trees {
+		b := appendJSON(nil, n, jsonHead(n))
+		got, end, ok := parseNode(b)
+		want := new(Node)
+		if err := json.Unmarshal(b, want); err != nil {
+			f.Fatal(err)
+		}
+		if n.Instance != `x"y` && (!ok || end != len(b) || !reflect.DeepEqual(got, want)) {
+			f.Errorf("parseNode(%s) = %+v, %d, %v", b, got, end, ok)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"service":"a","instance":"","version":"","took_ms":01,"status":200,"error":""}`))
+	f.Add([]byte(`{"service":"a","instance":"","version":"","took_ms":1,"status":2e2,"error":"","calls":[]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, end, ok := parseNode(b)
+		if !ok {
+			return
+		}
+		want := new(Node)
+		dec := json.NewDecoder(bytes.NewReader(b))
+		if err := dec.Decode(want); err != nil {
+			t.Fatalf("parseNode accepted %q, encoding/json says %v", b, err)
+		}
+		if int(dec.InputOffset()) != end || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: parseNode %+v (end %d), encoding/json %+v (end %d)", b, got, end, want, dec.InputOffset())
+		}
+	})
 }

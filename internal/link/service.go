@@ -1,17 +1,19 @@
 package link
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,30 +41,49 @@ const ShutdownGrace = time.Second
 
 // Service is one link of the chain.
 type Service struct {
-	cfg     Config
-	client  *http.Client
-	lb      *balancer
-	log     *log.Logger
-	started time.Time
-	served  atomic.Int64
+	cfg      Config
+	client   *http.Client // calls to https:// hops
+	hops     *hopClient   // calls to http:// hops
+	next     []*upstream  // cfg.Next, parsed; nil where a URL did not parse
+	nextErrs []error
+	log      *logWriter
+	head     []byte // the start of this hop's JSON (see appendJSON)
+	started  time.Time
+	served   atomic.Int64
 }
 
-// New builds the service. Downstream calls share one transport with enough
-// idle connections per host that a loaded chain reuses them.
+// New builds the service. Downstream calls keep up to 64 idle keep-alive
+// connections per address, enough that a loaded chain reuses them.
 func New(cfg Config, logw io.Writer) *Service {
-	tr := &http.Transport{
+	return newService(cfg, logw, net.DefaultResolver)
+}
+
+// newService is New with the resolver of NEXT's names (a fake in tests).
+func newService(cfg Config, logw io.Writer, res resolver) *Service {
+	network := lookupNetwork(net.InterfaceAddrs)
+	s := &Service{
+		cfg:     cfg,
+		client:  &http.Client{Transport: newTransport(cfg)},
+		hops:    newHopClient(cfg.Timeout),
+		log:     newLogWriter(logw),
+		started: time.Now(),
+	}
+	s.head = jsonHead(&Node{Service: cfg.Name, Instance: cfg.Instance, Version: cfg.Version})
+	for _, n := range cfg.Next {
+		up, err := newUpstream(n, res, network, cfg.Timeout)
+		s.next = append(s.next, up)
+		s.nextErrs = append(s.nextErrs, err)
+	}
+	return s
+}
+
+func newTransport(cfg Config) *http.Transport {
+	return &http.Transport{
 		Proxy:               nil, // hops talk directly, whatever HTTP_PROXY says
 		DialContext:         (&net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConns:        512,
 		MaxIdleConnsPerHost: 64,
 		IdleConnTimeout:     90 * time.Second,
-	}
-	return &Service{
-		cfg:     cfg,
-		client:  &http.Client{Transport: tr},
-		lb:      newBalancer(),
-		log:     log.New(logw, "", log.LstdFlags|log.Lmicroseconds),
-		started: time.Now(),
 	}
 }
 
@@ -82,17 +103,21 @@ func (s *Service) Server() *http.Server {
 
 // Run serves on l until ctx is cancelled (SIGTERM in main), then shuts
 // down: in-flight requests get ShutdownGrace to finish, then connections
-// are closed. A stop is not an error.
+// are closed. A stop is not an error. While it serves, request log lines
+// are written in batches, at most logFlushEvery late, and all of them
+// before it returns.
 func (s *Service) Run(ctx context.Context, l net.Listener) error {
 	srv := s.Server()
+	s.log.Printf("link %s (%s, version %s) listening on %s, next: %v", s.cfg.Name, s.cfg.Instance, s.cfg.Version, l.Addr(), s.cfg.Next)
+	defer s.log.buffer()()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
-	s.log.Printf("link %s (%s, version %s) listening on %s, next: %v", s.cfg.Name, s.cfg.Instance, s.cfg.Version, l.Addr(), s.cfg.Next)
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
+	defer s.hops.closeIdle()
 	sctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
@@ -120,7 +145,7 @@ func (s *Service) Handler() http.Handler {
 		mux.ServeHTTP(rec, r)
 		s.served.Add(1)
 		if s.logs(r, rec.status) {
-			s.log.Printf("%s %s %d %s hops=%d", r.Method, r.URL.RequestURI(), rec.status, time.Since(start).Round(time.Microsecond), hopsOf(r))
+			s.log.request(r.Method, r.URL.RequestURI(), rec.status, time.Since(start), hopsOf(r))
 		}
 	})
 }
@@ -188,7 +213,7 @@ func (s *Service) serveChain(w http.ResponseWriter, r *http.Request) {
 		self.Status = statusFor(self.Calls)
 	}
 	self.TookMS = ms(time.Since(start))
-	writeNode(w, r, self)
+	s.writeNode(w, r, self)
 }
 
 // budget is the time this hop may spend downstream: its own TIMEOUT, or
@@ -204,54 +229,146 @@ func (s *Service) budget(r *http.Request) time.Duration {
 }
 
 func (s *Service) callAll(ctx context.Context, hops int, budget time.Duration) []*Node {
-	out := make([]*Node, len(s.cfg.Next))
+	out := make([]*Node, len(s.next))
+	if len(s.next) == 1 {
+		out[0] = s.call(ctx, 0, hops, budget)
+		return out
+	}
 	var wg sync.WaitGroup
-	for i, next := range s.cfg.Next {
+	for i := range s.next {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i] = s.call(ctx, next, hops, budget)
+			out[i] = s.call(ctx, i, hops, budget)
 		}()
 	}
 	wg.Wait()
 	return out
 }
 
-// call asks one downstream for its tree. A failure becomes a node that
-// names the hop and the reason, so the tree shows where the chain broke.
-func (s *Service) call(ctx context.Context, base string, hops int, budget time.Duration) *Node {
+// call asks one downstream (s.next[i]) for its tree. A failure becomes a
+// node that names the hop and the reason, so the tree shows where the
+// chain broke. How cached addresses keep that precise: see balance.go.
+func (s *Service) call(ctx context.Context, i int, hops int, budget time.Duration) *Node {
 	start := time.Now()
-	u, err := url.Parse(base)
-	if err != nil {
-		return &Node{Service: base, Status: http.StatusBadGateway, Error: "bad NEXT: " + err.Error()}
+	up := s.next[i]
+	if up == nil {
+		return &Node{Service: s.cfg.Next[i], Status: http.StatusBadGateway, Error: "bad NEXT: " + s.nextErrs[i].Error()}
 	}
 	fail := func(status int, reason string) *Node {
-		return &Node{Service: u.Hostname(), Status: status, Error: reason, TookMS: ms(time.Since(start))}
+		return &Node{Service: up.service, Status: status, Error: reason, TookMS: ms(time.Since(start))}
 	}
 	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
-	target, err := s.lb.pick(ctx, u)
+	a, err := up.pick(ctx)
 	if err != nil {
 		return fail(failure(err, budget))
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target+"/?format=json", nil)
-	if err != nil {
-		return fail(http.StatusBadGateway, err.Error())
+	for retry := true; ; retry = false {
+		since := time.Now()
+		left := budget
+		if !retry {
+			d, _ := ctx.Deadline()
+			left = time.Until(d)
+		}
+		n, err := s.attempt(ctx, up, a, hops, left, since, retry)
+		if err == nil {
+			return n
+		}
+		var tree *notATree
+		if errors.As(err, &tree) {
+			return fail(http.StatusBadGateway, tree.Error())
+		}
+		v := context.Cause(ctx) // the budget ran out: a timeout, whatever the watcher saw
+		if v == nil {
+			v = err
+			if !errors.As(err, new(*nameGone)) && !errors.As(err, new(*addrGone)) && up.name != "" {
+				// A fast failure (refused, reset): judged now.
+				if j := up.judge(ctx, a, since, true); j != nil {
+					v = j
+				}
+			}
+		}
+		var gone *addrGone
+		switch {
+		case errors.As(v, &gone) && retry:
+			a = gone.addrs[rand.IntN(len(gone.addrs))]
+			continue
+		case errors.As(v, &gone):
+			v = err // no second retry: the call's own error
+		}
+		return fail(failure(v, budget))
 	}
-	req.Host = u.Host
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set(HeaderHops, strconv.Itoa(hops))
-	req.Header.Set(HeaderBudget, strconv.FormatInt(budget.Milliseconds(), 10))
+}
+
+// notATree is an answer that came but was not a link's tree.
+type notATree struct{ err error }
+
+func (e *notATree) Error() string { return e.err.Error() }
+
+// attempt is one call of up at a, watched from hangCheck on (see
+// upstream.watch) when up names a host. Its error is the transport's, a
+// verdict (*nameGone, *addrGone) that cut it, or *notATree.
+func (s *Service) attempt(ctx context.Context, up *upstream, a addr, hops int, left time.Duration, since time.Time, retry bool) (*Node, error) {
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	if up.name != "" {
+		t := time.AfterFunc(hangCheck, func() { up.watch(actx, cancel, a, since, retry) })
+		defer t.Stop()
+	}
+	cut := func(err error) error {
+		if c := context.Cause(actx); c != nil && ctx.Err() == nil {
+			var g *nameGone
+			var m *addrGone
+			if errors.As(c, &g) || errors.As(c, &m) {
+				return c
+			}
+		}
+		return err
+	}
+	var resp *http.Response
+	var body []byte
+	var err error
+	if up.base.Scheme == "http" {
+		resp, body, err = s.hops.do(actx, a.hostport, hopRequest(a.uri, up.base.Host, hops, left))
+	} else {
+		resp, body, err = s.transportDo(actx, up, a, hops, left)
+	}
+	if err != nil && resp == nil {
+		return nil, cut(err)
+	}
+	n, err := decodeTree(resp, body, err)
+	if err != nil {
+		if c := cut(nil); c != nil {
+			return nil, c
+		}
+		return nil, &notATree{err}
+	}
+	return n, nil
+}
+
+// transportDo is a call through net/http's Transport (https:// hops).
+func (s *Service) transportDo(ctx context.Context, up *upstream, a addr, hops int, left time.Duration) (*http.Response, []byte, error) {
+	req := (&http.Request{
+		Method:     http.MethodGet,
+		URL:        a.url,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Host:       up.base.Host,
+		Header: http.Header{
+			"Accept":     {"application/json"},
+			HeaderHops:   {strconv.Itoa(hops)},
+			HeaderBudget: {strconv.FormatInt(left.Milliseconds(), 10)},
+		},
+	}).WithContext(ctx)
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return fail(failure(err, budget))
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
-	n, err := readTree(resp)
-	if err != nil {
-		return fail(http.StatusBadGateway, err.Error())
-	}
-	return n
+	body, err := readBody(resp)
+	return resp, body, err
 }
 
 // statusFor is 200 when every call answered; otherwise the worst outcome:
@@ -271,18 +388,51 @@ func statusFor(calls []*Node) int {
 	return status
 }
 
-func writeNode(w http.ResponseWriter, r *http.Request, n *Node) {
+var (
+	contentJSON = []string{"application/json"}
+	contentText = []string{"text/plain; charset=utf-8"}
+	bufs        = sync.Pool{New: func() any { return new([]byte) }}
+)
+
+// writeNode answers with n: JSON (as encoding/json writes it, followed by
+// a newline) or text, in one write.
+func (s *Service) writeNode(w http.ResponseWriter, r *http.Request, n *Node) {
+	bp := bufs.Get().(*[]byte)
+	b := (*bp)[:0]
 	if wantsJSON(r) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(n.Status)
-		_ = json.NewEncoder(w).Encode(n)
-		return
+		w.Header()["Content-Type"] = contentJSON
+		b = append(appendJSON(b, n, s.head), '\n')
+	} else {
+		w.Header()["Content-Type"] = contentText
+		buf := bytes.NewBuffer(b)
+		_ = RenderText(buf, n)
+		b = buf.Bytes()
 	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(n.Status)
-	_ = RenderText(w, n)
+	_, _ = w.Write(b)
+	if cap(b) <= 64<<10 {
+		*bp = b
+		bufs.Put(bp)
+	}
 }
 
+// wantsJSON: ?format=json, or Accept: application/json.
 func wantsJSON(r *http.Request) bool {
-	return r.URL.Query().Get("format") == "json" || r.Header.Get("Accept") == "application/json"
+	return queryFormat(r.URL.RawQuery) == "json" || r.Header.Get("Accept") == "application/json"
+}
+
+// queryFormat is r.URL.Query().Get("format"), without building the map
+// for the plain queries links send.
+func queryFormat(q string) string {
+	if strings.ContainsAny(q, "%+;") {
+		return (&url.URL{RawQuery: q}).Query().Get("format")
+	}
+	for q != "" {
+		var kv string
+		kv, q, _ = strings.Cut(q, "&")
+		if k, v, _ := strings.Cut(kv, "="); k == "format" {
+			return v
+		}
+	}
+	return ""
 }

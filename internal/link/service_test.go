@@ -476,3 +476,29 @@ func BenchmarkHandler(b *testing.B) { benchmarkChain(b, 1) }
 
 // BenchmarkChain3 is a → b → c over loopback.
 func BenchmarkChain3(b *testing.B) { benchmarkChain(b, 3) }
+
+// BenchmarkChain3Parallel is a → b → c with 16 concurrent clients, as
+// bench/linkload drives it (in one process, without containers).
+func BenchmarkChain3Parallel(b *testing.B) {
+	url := ""
+	for i := 3; i > 0; i-- {
+		var next []string
+		if url != "" {
+			next = []string{url}
+		}
+		url = startHop(b, string(rune('a'+i-1)), time.Second, next...).URL
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			resp, err := client.Get(url + "/")
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	})
+}
