@@ -142,3 +142,52 @@ func linkImgRemove(t *testing.T, label string) {
 		t.Errorf("cleanup: left behind with %s: %v", label, left)
 	}
 }
+
+// TestLinkImageReplicaDies: a calls b, two replicas behind one alias. With
+// a's addresses of b cached, killing one replica must not fail a single
+// call: a call that reaches the dead address is retried on the other as
+// soon as DNS has dropped it, well within a's TIMEOUT.
+func TestLinkImageReplicaDies(t *testing.T) {
+	needDaemon(t)
+	t.Parallel()
+	id := linkImgName(t)
+	label := "io.chainctl.test=" + id
+	t.Cleanup(func() { linkImgRemove(t, label) })
+
+	docker(t, "network", "create", "--label", label, id)
+	run := func(name, alias string, args ...string) string {
+		full := id + "-" + name
+		docker(t, append(append([]string{"run", "-d", "--name", full, "--label", label, "--no-healthcheck",
+			"--network", id, "--network-alias", alias, "-e", "CHAINCTL_SERVICE=" + alias}, args...), "chainctl/link:latest")...)
+		return full
+	}
+	b1 := run("b1", "b")
+	run("b2", "b")
+	a := run("a", "a", "-e", "NEXT=b:8080", "-e", "TIMEOUT=2s", "-p", "127.0.0.1::8080")
+	url := linkImgURL(t, a) + "/?format=json"
+	b1Host := docker(t, "inspect", "-f", "{{.Config.Hostname}}", b1)
+
+	// Both replicas answer: a has both addresses, and pooled connections to each.
+	seen := map[string]bool{}
+	eventually(t, 30*time.Second, "both replicas of b answer", func() (bool, string) {
+		status, body, err := get(url)
+		var tree link.Node
+		if err == nil && status == 200 && json.Unmarshal([]byte(body), &tree) == nil && len(tree.Calls) == 1 {
+			seen[tree.Calls[0].Instance] = true
+		}
+		return len(seen) == 2, linkImgSeen(status, body, err)
+	})
+
+	docker(t, "kill", b1)
+	for i := 0; i < 40; i++ {
+		start := time.Now()
+		status, body, err := get(url)
+		var tree link.Node
+		if err != nil || status != 200 || json.Unmarshal([]byte(body), &tree) != nil || tree.Calls[0].Instance == b1Host {
+			t.Fatalf("call %d after the kill: %s", i, linkImgSeen(status, body, err))
+		}
+		if took := time.Since(start); took > time.Second {
+			t.Errorf("call %d took %s", i, took)
+		}
+	}
+}

@@ -39,6 +39,7 @@ type lab struct {
 	id      string // linkload-<random>, the label value and the name prefix
 	image   string
 	network string
+	env     []string // KEY=VALUE for every link container (-env)
 }
 
 func newLab(image string) (*lab, error) {
@@ -68,6 +69,9 @@ func (l *lab) runLink(ctx context.Context, svc, next string, publish bool) error
 		"-e", "CHAINCTL_SERVICE=" + svc}
 	if next != "" {
 		args = append(args, "-e", "NEXT="+next)
+	}
+	for _, e := range l.env {
+		args = append(args, "-e", e)
 	}
 	if publish {
 		args = append(args, "-p", "127.0.0.1::8080")

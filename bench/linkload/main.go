@@ -1,12 +1,13 @@
 // Command linkload measures the link service under load on loopback: a
 // 1-hop chain (x1) against a 3-hop one (a → b → c) of chainctl/link
-// containers, alternating run after run, with a closed-loop load generator
-// (-c keep-alive clients; wrk is not needed). It prints a Markdown table
+// containers, alternating run after run, with -c keep-alive clients of wrk
+// when it is installed (`apt-get install wrk`), else of a closed-loop Go
+// load generator (-gen picks one). It prints a Markdown table
 // of medians: throughput, latency percentiles, the 3-hop ÷ 1-hop ratio,
 // the p50 added per hop with one client, and the idle memory of one link
 // container. It never passes or fails on time: it reports.
 //
-//	go run ./bench/linkload [-c 16] [-duration 10s] [-runs 3] [-image chainctl/link:latest]
+//	go run ./bench/linkload [-c 16] [-duration 10s] [-runs 3] [-gen auto|wrk|go] [-env KEY=VALUE]... [-image chainctl/link:latest]
 //
 // It creates its own bridge network and containers, all labelled
 // io.chainctl.bench=linkload-<random>, and removes them at the end, on
@@ -32,6 +33,22 @@ type config struct {
 	duration time.Duration
 	runs     int
 	image    string
+	gen      string // genWrk or genGo, after -gen auto is resolved
+	env      envFlags
+}
+
+// envFlags is -env KEY=VALUE, repeatable: settings of every link
+// container (LOG_REQUESTS=none, GOMAXPROCS=1, ...), to compare with the
+// image's defaults.
+type envFlags []string
+
+func (e *envFlags) String() string { return strings.Join(*e, " ") }
+func (e *envFlags) Set(v string) error {
+	if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+		return fmt.Errorf("%q: want KEY=VALUE", v)
+	}
+	*e = append(*e, v)
+	return nil
 }
 
 // Fixed parts of the method, printed with the flags.
@@ -51,9 +68,16 @@ func main() {
 	flag.DurationVar(&cfg.duration, "duration", 10*time.Second, "measured window of each run (after a 2s warm-up)")
 	flag.IntVar(&cfg.runs, "runs", 3, "runs, alternating 1 hop and 3 hops (medians are reported)")
 	flag.StringVar(&cfg.image, "image", "chainctl/link:latest", "link image (make image builds it)")
+	flag.Var(&cfg.env, "env", "KEY=VALUE for every link container, repeatable (default: the image's settings)")
+	gen := flag.String("gen", "auto", "load generator: wrk, go (the built-in closed loop), or auto (wrk when installed)")
 	flag.Parse()
 	if cfg.clients < 1 || cfg.runs < 1 || cfg.duration <= 0 || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "usage: linkload [-c clients>=1] [-duration d>0] [-runs n>=1] [-image ref]")
+		fmt.Fprintln(os.Stderr, "usage: linkload [-c clients>=1] [-duration d>0] [-runs n>=1] [-gen auto|wrk|go] [-env KEY=VALUE]... [-image ref]")
+		os.Exit(2)
+	}
+	var err error
+	if cfg.gen, err = pickGenerator(*gen); err != nil {
+		fmt.Fprintln(os.Stderr, "linkload:", err)
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -80,6 +104,7 @@ func run(ctx context.Context, cfg config, stdout io.Writer) (code int) {
 	if err != nil {
 		return fail(err)
 	}
+	l.env = cfg.env
 	defer func() {
 		if err := l.cleanup(); err != nil {
 			warnf("%v", err)
@@ -115,7 +140,7 @@ func measure(ctx context.Context, cfg config, l *lab) (*measurements, error) {
 		goVer:  commandLine("go", "env", "GOVERSION"),
 	}
 	m.imageID, _ = docker(ctx, "image", "inspect", "--format", "{{.Id}}", cfg.image)
-	warnf("%s: network %s, containers x1 and a → b → c", l.id, l.network)
+	warnf("%s: network %s, containers x1 and a → b → c; load generator: %s", l.id, l.network, cfg.gen)
 	if err := l.createNetwork(ctx); err != nil {
 		return nil, err
 	}
@@ -179,7 +204,11 @@ func measure(ctx context.Context, cfg config, l *lab) (*measurements, error) {
 			{"1 hop, 1 client", url1, 1, singleWarmup, singleWindow, &m.singleOne},
 			{"3 hops, 1 client", url3, 1, singleWarmup, singleWindow, &m.singleThree},
 		} {
-			res, err := load(ctx, step.url+"/", step.clients, step.warm, step.window, procs.snapshot)
+			gen := load
+			if cfg.gen == genWrk {
+				gen = loadWrk
+			}
+			res, err := gen(ctx, step.url+"/", step.clients, step.warm, step.window, procs.snapshot)
 			if err != nil {
 				return nil, fmt.Errorf("run %d, %s: %w", r, step.name, err)
 			}

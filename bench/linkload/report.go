@@ -22,7 +22,7 @@ func report(w io.Writer, cfg config, m *measurements) {
 
 	p("## The link service under load")
 	p("")
-	p("Medians over %d runs (1 hop and 3 hops alternating), %d keep-alive clients, %s each after a %s warm-up; the p50 with 1 client over %s.", cfg.runs, cfg.clients, cfg.duration, warmup, singleWindow)
+	p("Medians over %d runs (1 hop and 3 hops alternating), %d keep-alive clients, %s each after a %s warm-up; the p50 with 1 client over %s. Load generator: %s.", cfg.runs, cfg.clients, cfg.duration, warmup, singleWindow, generatorName(cfg.gen))
 	p("")
 	p("| chain | req/s | p50 | p90 | p99 | errors | p50, 1 client |")
 	p("|---|---|---|---|---|---|---|")
@@ -85,7 +85,11 @@ func report(w io.Writer, cfg config, m *measurements) {
 		id = id[i+1 : i+13]
 	}
 	p("Machine: %s cores (nproc), Docker Engine %s, %s; image %s (%s), healthchecks off.", m.nproc, m.engine, m.goVer, cfg.image, id)
-	p("Flags: `-c %d -duration %s -runs %d -image %s`.", cfg.clients, cfg.duration, cfg.runs, cfg.image)
+	env := ""
+	for _, e := range cfg.env {
+		env += " -env " + e
+	}
+	p("Flags: `-c %d -duration %s -runs %d -gen %s%s -image %s`.", cfg.clients, cfg.duration, cfg.runs, cfg.gen, env, cfg.image)
 }
 
 func p50Of(r result) time.Duration { return r.p50 }
@@ -144,4 +148,11 @@ func mem(b float64) string {
 		return "unknown"
 	}
 	return fmt.Sprintf("%.2f MiB (%.2f MB)", b/(1<<20), b/1e6)
+}
+
+func generatorName(gen string) string {
+	if gen == genWrk {
+		return "wrk (" + commandLine("sh", "-c", "wrk -v 2>&1 | head -1") + ")"
+	}
+	return "the built-in Go closed loop (wrk not used)"
 }
