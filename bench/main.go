@@ -71,13 +71,17 @@ func findCompose() []string {
 	return nil
 }
 
-// timings collects the samples of one measurement.
-type timings map[string][]time.Duration
+// timings collects the samples of one measurement, and how often a step
+// failed instead.
+type timings struct {
+	samples map[string][]time.Duration
+	failed  map[string]int
+}
 
-func (t timings) add(key string, d time.Duration) { t[key] = append(t[key], d) }
+func (t timings) add(key string, d time.Duration) { t.samples[key] = append(t.samples[key], d) }
 
 func (t timings) median(key string) time.Duration {
-	s := append([]time.Duration(nil), t[key]...)
+	s := append([]time.Duration(nil), t.samples[key]...)
 	if len(s) == 0 {
 		return 0
 	}
@@ -117,7 +121,7 @@ func run(ctx context.Context, cfg config) error {
 // measure alternates chainctl, the floor and compose, run after run, so
 // that they share the machine's state and noise.
 func measure(ctx context.Context, cli *client.Client, cfg config, dir string, n int) (timings, error) {
-	t := timings{}
+	t := timings{samples: map[string][]time.Duration{}, failed: map[string]int{}}
 	project := fmt.Sprintf("bench%d", n)
 	topo := filepath.Join(dir, project+".yaml")
 	healthTopo := filepath.Join(dir, project+"-health.yaml")
@@ -131,16 +135,20 @@ func measure(ctx context.Context, cli *client.Client, cfg config, dir string, n 
 	}
 	for path, body := range files {
 		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
-			return nil, err
+			return t, err
 		}
 	}
-	timed := func(key string, fn func() error) error {
+	// A failed step is counted and reported, not timed: at large N the
+	// machine itself can fail a measurement (a health probe that times
+	// out), and the other figures of the run still stand.
+	timed := func(key string, fn func() error) {
 		start := time.Now()
 		if err := fn(); err != nil {
-			return fmt.Errorf("%s: %w", key, err)
+			t.failed[key]++
+			fmt.Fprintf(os.Stderr, "n=%d %s failed: %v\n", n, key, err)
+			return
 		}
 		t.add(key, time.Since(start))
-		return nil
 	}
 	chainctl := func(args ...string) func() error {
 		return func() error { return runCmd(cfg.chainctl, args...) }
@@ -188,9 +196,7 @@ func measure(ctx context.Context, cli *client.Client, cfg config, dir string, n 
 				step{"chainctl-health/down", chainctl("down", "-q", "-p", project)})
 		}
 		for _, s := range steps {
-			if err := timed(s.key, s.fn); err != nil {
-				return nil, err
-			}
+			timed(s.key, s.fn)
 		}
 		fmt.Fprintf(os.Stderr, "n=%d run %d/%d done\n", n, r+1, cfg.runs)
 	}
@@ -213,9 +219,14 @@ func runCmd(name string, args ...string) error {
 }
 
 func printTable(cfg config, results map[int]timings) {
-	sec := func(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) }
+	sec := func(d time.Duration) string {
+		if d == 0 {
+			return "failed" // no run of it succeeded: see the list below the tables
+		}
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	}
 	ratio := func(a, b time.Duration) string {
-		if b == 0 {
+		if a == 0 || b == 0 {
 			return "-"
 		}
 		return fmt.Sprintf("%.2f×", a.Seconds()/b.Seconds())
@@ -252,5 +263,15 @@ func printTable(cfg config, results map[int]timings) {
 		m := results[n].median
 		fmt.Printf("| %d | %s | %s | %s | %s | %s |\n", n, ms(m("chainctl/reup")), ms(m("chainctl/ps")),
 			ms(m("chainctl/ls")), ms(m("chainctl/help")), ms(m("chainctl/version")))
+	}
+	for _, n := range cfg.sizes {
+		keys := make([]string, 0, len(results[n].failed))
+		for k := range results[n].failed {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Printf("\nN=%d: %s failed in %d of %d runs (the errors are on stderr); its figure is the median of the others.\n", n, k, results[n].failed[k], cfg.runs)
+		}
 	}
 }

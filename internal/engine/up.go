@@ -105,11 +105,14 @@ func (r *upRun) run(ctx context.Context) error {
 	if err := r.preflight(ctx, all); err != nil {
 		return err
 	}
-	netID, err := r.ensureNetwork(ctx)
+	// The network and the volumes do not depend on each other; the
+	// containers need both.
+	var netID string
+	err = parallel([]func() error{
+		func() (err error) { netID, err = r.ensureNetwork(ctx); return err },
+		func() error { return r.ensureVolumes(ctx) },
+	}, func(f func() error) error { return f() })
 	if err != nil {
-		return err
-	}
-	if err := r.ensureVolumes(ctx); err != nil {
 		return err
 	}
 	plan, err := r.plan(all)
