@@ -23,7 +23,10 @@ import (
 
 const floorLabel = "io.chainctl.bench-floor"
 
-func floorUp(ctx context.Context, cli *client.Client, project string, n, basePort int, parallel bool) error {
+// With health false the image's healthcheck is off, as in the chainctl
+// and compose runs it is compared with: at large N the probes' execs load
+// the engine while it starts containers.
+func floorUp(ctx context.Context, cli *client.Client, project string, n, basePort int, parallel, health bool) error {
 	net := project + "-net"
 	if _, err := cli.NetworkCreate(ctx, net, network.CreateOptions{Driver: "bridge", Labels: map[string]string{floorLabel: project}}); err != nil {
 		return err
@@ -40,8 +43,11 @@ func floorUp(ctx context.Context, cli *client.Client, project string, n, basePor
 			env = append(env, "NEXT="+serviceName(i+1)+":8080")
 		}
 		port := nat.Port("8080/tcp")
-		resp, err := cli.ContainerCreate(ctx,
-			&container.Config{Image: linkImage, Env: env, ExposedPorts: nat.PortSet{port: {}}, Labels: map[string]string{floorLabel: project}},
+		cfg := &container.Config{Image: linkImage, Env: env, ExposedPorts: nat.PortSet{port: {}}, Labels: map[string]string{floorLabel: project}}
+		if !health {
+			cfg.Healthcheck = &container.HealthConfig{Test: []string{"NONE"}}
+		}
+		resp, err := cli.ContainerCreate(ctx, cfg,
 			&container.HostConfig{
 				NetworkMode:  container.NetworkMode(net),
 				PortBindings: nat.PortMap{port: {{HostIP: "127.0.0.1", HostPort: strconv.Itoa(basePort + i)}}},

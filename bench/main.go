@@ -155,7 +155,7 @@ func measure(ctx context.Context, cli *client.Client, cfg config, dir string, n 
 	}
 	for r := 0; r < cfg.runs; r++ {
 		steps := []step{
-			{"floor-par/up", func() error { return floorUp(ctx, cli, project+"f", n, cfg.basePort, true) }},
+			{"floor-par/up", func() error { return floorUp(ctx, cli, project+"f", n, cfg.basePort, true, false) }},
 			{"floor-par/down", func() error { return floorDown(ctx, cli, project+"f", true) }},
 			{"chainctl/up", chainctl("up", "-q", topo)},
 			{"chainctl/reup", chainctl("up", "-q", topo)},
@@ -164,7 +164,7 @@ func measure(ctx context.Context, cli *client.Client, cfg config, dir string, n 
 			{"chainctl/help", chainctl("--help")},
 			{"chainctl/version", chainctl("version")},
 			{"chainctl/down", chainctl("down", "-q", "-p", project)},
-			{"floor-seq/up", func() error { return floorUp(ctx, cli, project+"f", n, cfg.basePort, false) }},
+			{"floor-seq/up", func() error { return floorUp(ctx, cli, project+"f", n, cfg.basePort, false, false) }},
 			{"floor-seq/down", func() error { return floorDown(ctx, cli, project+"f", false) }},
 		}
 		if cfg.compose != nil {
@@ -186,7 +186,7 @@ func measure(ctx context.Context, cli *client.Client, cfg config, dir string, n 
 		if cfg.health {
 			steps = append(steps,
 				step{"floor-health/up", func() error {
-					if err := floorUp(ctx, cli, project+"h", n, cfg.basePort, true); err != nil {
+					if err := floorUp(ctx, cli, project+"h", n, cfg.basePort, true, true); err != nil {
 						return err
 					}
 					return floorWaitHealthy(ctx, cli, project+"h", n)
