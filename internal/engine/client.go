@@ -37,6 +37,7 @@ type API interface {
 	NetworkCreate(ctx context.Context, name string, opts network.CreateOptions) (network.CreateResponse, error)
 	NetworkList(ctx context.Context, opts network.ListOptions) ([]network.Summary, error)
 	NetworkRemove(ctx context.Context, id string) error
+	NetworkInspect(ctx context.Context, id string, opts network.InspectOptions) (network.Inspect, error)
 	NetworkConnect(ctx context.Context, networkID, containerID string, cfg *network.EndpointSettings) error
 	NetworkDisconnect(ctx context.Context, networkID, containerID string, force bool) error
 

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/network"
 
 	"github.com/chainctl/chainctl/internal/progress"
 )
@@ -78,16 +80,12 @@ func (e *Engine) downPass(ctx context.Context, project string, opts DownOptions,
 	var errs []error
 	for _, n := range ns {
 		e.progress.Report(progress.Event{Kind: "network", Resource: n.Name, Status: "removing"})
-		err := e.api.NetworkRemove(ctx, n.ID)
-		switch {
-		case err == nil || cerrdefs.IsNotFound(err):
-			res.Networks = append(res.Networks, n.Name)
-			e.progress.Report(progress.Event{Kind: "network", Resource: n.Name, Status: "removed", Done: true})
-		case strings.Contains(err.Error(), "active endpoints"):
-			errs = append(errs, fmt.Errorf("network %s still has containers attached that are not project %s's; chainctl does not touch them: disconnect them (`docker network disconnect %s CONTAINER`) and run down again", n.Name, project, n.Name))
-		default:
-			errs = append(errs, fmt.Errorf("remove network %s: %w", n.Name, err))
+		if err := e.removeNetwork(ctx, n.ID, n.Name, project); err != nil {
+			errs = append(errs, err)
+			continue
 		}
+		res.Networks = append(res.Networks, n.Name)
+		e.progress.Report(progress.Event{Kind: "network", Resource: n.Name, Status: "removed", Done: true})
 	}
 	vs, err := e.volumes(ctx, project)
 	if err != nil {
@@ -160,5 +158,57 @@ func (e *Engine) signalCallersFirst(ctx context.Context, cs []container.Summary,
 			// Best effort: ContainerStop below sends it again and kills after the grace period.
 			return e.api.ContainerKill(ctx, c.ID, "SIGTERM")
 		})
+	}
+}
+
+// networkBusyWait bounds how long a network whose only endpoints are the
+// project's own (containers still going away) is tried again.
+const networkBusyWait = 10 * time.Second
+
+// removeNetwork removes one of the project's networks. "Active endpoints"
+// has three causes, each handled apart: the project's own containers still
+// going away (tried again, compose#10295), containers of someone else
+// (named, never touched), and endpoints the engine lists for no container
+// (an engine fault after starts it gave up on; only its restart clears them).
+func (e *Engine) removeNetwork(ctx context.Context, id, name, project string) error {
+	deadline := time.Now().Add(networkBusyWait)
+	for {
+		err := e.api.NetworkRemove(ctx, id)
+		if err == nil || cerrdefs.IsNotFound(err) {
+			return nil
+		}
+		if !strings.Contains(err.Error(), "active endpoints") {
+			return fmt.Errorf("remove network %s: %w", name, err)
+		}
+		ins, ierr := e.api.NetworkInspect(ctx, id, network.InspectOptions{})
+		if cerrdefs.IsNotFound(ierr) {
+			return nil
+		}
+		if ierr != nil {
+			return fmt.Errorf("remove network %s: %w (and inspecting it: %v)", name, err, ierr)
+		}
+		var foreign []string
+		for cid, ep := range ins.Containers {
+			c, cerr := e.api.ContainerInspect(ctx, cid)
+			if cerr == nil && c.Config != nil && !ownedBy(c.Config.Labels, project) {
+				foreign = append(foreign, ep.Name)
+			}
+		}
+		if len(foreign) > 0 {
+			sort.Strings(foreign)
+			return fmt.Errorf("network %s has containers attached that are not project %s's: %s; chainctl does not touch them: disconnect them (`docker network disconnect %s CONTAINER`) and run down again",
+				name, project, strings.Join(foreign, ", "), name)
+		}
+		if time.Now().After(deadline) {
+			if len(ins.Containers) == 0 {
+				return fmt.Errorf("network %s: the engine reports active endpoints but shows no container on it (stale endpoints, an engine fault seen after starts that timed out under load); restart the Docker daemon, then run `chainctl down -p %s` again", name, project)
+			}
+			return fmt.Errorf("network %s: project %s's containers are still attached after %s; run down again", name, project, networkBusyWait)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pollInterval):
+		}
 	}
 }

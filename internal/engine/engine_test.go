@@ -212,3 +212,49 @@ func TestConnectToMissingDaemonSaysSo(t *testing.T) {
 		t.Errorf("took %s", time.Since(start))
 	}
 }
+
+// A foreign container attached to the project's network keeps running and
+// attached; down names it instead of blaming nobody, and once it has left,
+// down finishes.
+func TestDownNamesAForeignContainerOnTheNetwork(t *testing.T) {
+	t.Parallel()
+	e, cli := daemon(t)
+	project := uniqueProject(t)
+	ctx := context.Background()
+	foreign := project + "-visitor"
+	t.Cleanup(func() {
+		_ = cli.ContainerRemove(context.Background(), foreign, container.RemoveOptions{Force: true})
+	})
+	cleanup(t, e, cli, project)
+	topo := chain(project)
+	if _, err := e.Up(ctx, topo, UpOptions{NoWait: true}); err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	resp, err := cli.ContainerCreate(ctx, &container.Config{Image: linkImage, Labels: map[string]string{"io.chainctl.test": project}},
+		&container.HostConfig{NetworkMode: container.NetworkMode(topo.Network.Name)}, nil, nil, foreign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cli.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	zero := time.Duration(0)
+	_, err = e.Down(ctx, project, DownOptions{Timeout: &zero})
+	if err == nil || !strings.Contains(err.Error(), foreign) || !strings.Contains(err.Error(), "not project "+project+"'s") {
+		t.Fatalf("down error = %v, want one naming %s", err, foreign)
+	}
+	ins, err := cli.ContainerInspect(ctx, foreign)
+	if err != nil || !ins.State.Running {
+		t.Fatalf("the foreign container was touched: %v, running=%v", err, err == nil && ins.State.Running)
+	}
+	if _, ok := ins.NetworkSettings.Networks[topo.Network.Name]; !ok {
+		t.Errorf("the foreign container was disconnected from %s", topo.Network.Name)
+	}
+	if err := cli.ContainerRemove(ctx, foreign, container.RemoveOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Down(ctx, project, DownOptions{Timeout: &zero}); err != nil {
+		t.Fatalf("down after the visitor left: %v", err)
+	}
+	assertNothingLeft(t, cli, project)
+}

@@ -476,8 +476,8 @@ func (r *upRun) rollback() error {
 		return fmt.Errorf("remove volume %s: %w", name, err)
 	}))
 	if r.createdNetwork != "" {
-		if err := r.e.api.NetworkRemove(ctx, r.createdNetwork); err != nil && !cerrdefs.IsNotFound(err) {
-			errs = append(errs, fmt.Errorf("remove network %s: %w", r.t.Network.Name, err))
+		if err := r.e.removeNetwork(ctx, r.createdNetwork, r.t.Network.Name, r.t.Name); err != nil {
+			errs = append(errs, err)
 		} else {
 			r.report("network", r.t.Network.Name, "rolled back", true)
 		}
