@@ -219,11 +219,17 @@ func runCmd(name string, args ...string) error {
 }
 
 func printTable(cfg config, results map[int]timings) {
-	sec := func(d time.Duration) string {
-		if d == 0 {
-			return "failed" // no run of it succeeded: see the list below the tables
+	sec := func(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) }
+	// cell is a step's median, "failed" when no run of it succeeded (the
+	// list below the tables says how often), "-" when it was not measured.
+	cell := func(t timings, key string) string {
+		switch {
+		case len(t.samples[key]) > 0:
+			return sec(t.median(key))
+		case t.failed[key] > 0:
+			return "failed"
 		}
-		return fmt.Sprintf("%.2fs", d.Seconds())
+		return "-"
 	}
 	ratio := func(a, b time.Duration) string {
 		if a == 0 || b == 0 {
@@ -237,10 +243,10 @@ func printTable(cfg config, results map[int]timings) {
 		t := results[n]
 		m := t.median
 		fmt.Printf("| %d | %s / %s | %s / %s | %s / %s | %s / %s | %s / %s | %s / %s | %s, %s |\n", n,
-			sec(m("floor-par/up")), sec(m("floor-par/down")),
-			sec(m("floor-seq/up")), sec(m("floor-seq/down")),
-			sec(m("chainctl/up")), sec(m("chainctl/down")),
-			sec(m("compose/up")), sec(m("compose/down")),
+			cell(t, "floor-par/up"), cell(t, "floor-par/down"),
+			cell(t, "floor-seq/up"), cell(t, "floor-seq/down"),
+			cell(t, "chainctl/up"), cell(t, "chainctl/down"),
+			cell(t, "compose/up"), cell(t, "compose/down"),
 			ratio(m("chainctl/up"), m("floor-par/up")), ratio(m("chainctl/down"), m("floor-par/down")),
 			ratio(m("chainctl/up"), m("compose/up")), ratio(m("chainctl/down"), m("compose/down")),
 			sec(m("chainctl/up")/time.Duration(n)), sec(m("chainctl/down")/time.Duration(n)))
@@ -249,10 +255,11 @@ func printTable(cfg config, results map[int]timings) {
 	fmt.Println("| N | floor + health wait: up | chainctl with health waits: up | ratio | chainctl, depends_on along the chain: up / down | its ratio to compose: up / down |")
 	fmt.Println("|---|---|---|---|---|---|")
 	for _, n := range cfg.sizes {
-		m := results[n].median
+		t := results[n]
+		m := t.median
 		fmt.Printf("| %d | %s | %s | %s | %s / %s | %s / %s |\n", n,
-			sec(m("floor-health/up")), sec(m("chainctl-health/up")), ratio(m("chainctl-health/up"), m("floor-health/up")),
-			sec(m("chainctl-ordered/up")), sec(m("chainctl-ordered/down")),
+			cell(t, "floor-health/up"), cell(t, "chainctl-health/up"), ratio(m("chainctl-health/up"), m("floor-health/up")),
+			cell(t, "chainctl-ordered/up"), cell(t, "chainctl-ordered/down"),
 			ratio(m("chainctl-ordered/up"), m("compose/up")), ratio(m("chainctl-ordered/down"), m("compose/down")))
 	}
 	fmt.Println()
