@@ -3,8 +3,8 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/chainctl/chainctl/internal/topology"
@@ -45,7 +45,9 @@ func (r *upRun) startAll(parent context.Context, p *upPlan) error {
 		order = append(order, level...)
 	}
 	var mu sync.Mutex
-	var causes []error // what failed, not who then did not start
+	// What failed, once: a dependent that did not start returns its
+	// dependency's own error, which containsErr folds into one.
+	var causes []error
 	_ = parallel(order, func(name string) error {
 		err := r.startService(ctx, name, p, started, waitHealthy)
 		started[name].finish(err)
@@ -53,10 +55,6 @@ func (r *upRun) startAll(parent context.Context, p *upPlan) error {
 			return nil
 		}
 		cancel() // nothing else starts once one service failed
-		var dep dependencyFailure
-		if errors.As(err, &dep) {
-			err = dep.err // a healthy wait's own failure, or a cancel
-		}
 		if errors.Is(err, context.Canceled) {
 			return nil // stopped by a failure recorded elsewhere, or Ctrl-C
 		}
@@ -82,44 +80,21 @@ func containsErr(errs []error, err error) bool {
 	return false
 }
 
-// startService waits for the service's depends_on, then starts its replicas.
+// startService waits for the service's depends_on, then starts its
+// replicas. A dependency that failed fails it with that dependency's error.
 func (r *upRun) startService(ctx context.Context, name string, p *upPlan, started map[string]*readyOnce, waitHealthy func(string) error) error {
-	for _, dep := range sortedDeps(r.t.Services[name].DependsOn) {
-		err := started[dep.name].wait(ctx)
-		if err == nil && dep.cond == topology.ServiceHealthy {
-			err = waitHealthy(dep.name)
+	deps := r.t.Services[name].DependsOn
+	// Sorted only so that errors repeat; the waits overlap anyway.
+	for _, dep := range slices.Sorted(maps.Keys(deps)) {
+		err := started[dep].wait(ctx)
+		if err == nil && deps[dep] == topology.ServiceHealthy {
+			err = waitHealthy(dep)
 		}
 		if err != nil {
-			return dependencyFailure{service: name, dep: dep.name, err: err}
+			return err
 		}
 	}
 	return parallel(p.steps[name], func(s *step) error { return r.start(ctx, s) })
-}
-
-type depCond struct {
-	name string
-	cond topology.Condition
-}
-
-func sortedDeps(m map[string]topology.Condition) []depCond {
-	out := make([]depCond, 0, len(m))
-	for name, cond := range m {
-		out = append(out, depCond{name, cond})
-	}
-	// Order only makes errors repeatable; the waits overlap anyway.
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	return out
-}
-
-// dependencyFailure is a service that did not start because one it depends
-// on failed: the dependency's own error is the one worth reporting.
-type dependencyFailure struct {
-	service, dep string
-	err          error
-}
-
-func (d dependencyFailure) Error() string {
-	return fmt.Sprintf("service %s not started: its dependency %s is not ready", d.service, d.dep)
 }
 
 // readyOnce is a one-shot outcome that several goroutines wait for.
