@@ -119,11 +119,12 @@ func (u *upstream) target(ip net.IP) addr {
 	}
 	t.Path, t.RawPath, t.RawQuery = u.base.Path+"/", "", "format=json"
 	port := u.base.Port()
-	if port == "" {
-		port = map[string]string{"https": "443"}[u.base.Scheme]
-		if port == "" {
-			port = "80"
-		}
+	switch {
+	case port != "":
+	case u.base.Scheme == "https":
+		port = "443"
+	default:
+		port = "80"
 	}
 	return addr{ip: host, hostport: net.JoinHostPort(host, port), url: &t, uri: t.RequestURI()}
 }
