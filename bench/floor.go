@@ -1,3 +1,5 @@
+// The floor: a chain of n link containers made and removed with the bare Engine API calls, for chainctl to be compared with.
+
 package main
 
 import (

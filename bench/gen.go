@@ -1,3 +1,5 @@
+// Generated inputs: the same chain of n link services as a chainctl topology and as a compose file.
+
 package main
 
 import (

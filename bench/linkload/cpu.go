@@ -1,3 +1,5 @@
+// CPU accounting from /proc: the processes of each group (load generator, links, proxies, shims, daemon) and their CPU time.
+
 package main
 
 import (

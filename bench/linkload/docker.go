@@ -1,3 +1,5 @@
+// The lab: the network and link containers of one run, made, inspected and removed through the docker CLI.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// The Go load generator: closed-loop keep-alive clients, warm-up then a measured window, latency percentiles.
+
 package main
 
 import (

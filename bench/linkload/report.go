@@ -1,3 +1,5 @@
+// The report: Markdown tables of the medians over runs, the targets met or not, and where the CPU went.
+
 package main
 
 import (

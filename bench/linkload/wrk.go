@@ -1,3 +1,5 @@
+// The wrk load generator: picking it when it is installed, running it, and reading its --latency report.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// Tests of reading wrk's --latency report.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// Compose export: the docker-compose 2.4 file of a topology, with $ escaped so compose interpolates nothing.
+
 package export
 
 import (

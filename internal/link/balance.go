@@ -1,3 +1,5 @@
+// Upstreams and their address cache: picking a replica per call, revalidating names, judging a failed or hanging call.
+
 package link
 
 import (

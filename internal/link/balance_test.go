@@ -1,3 +1,5 @@
+// Tests of the address cache against a fake DNS: revalidation, one lookup in flight, gone names, dead replicas, paused hops.
+
 package link
 
 import (

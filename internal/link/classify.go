@@ -1,3 +1,5 @@
+// Failure reasons: a transport error as the short text a person reads, and as a hop's status.
+
 package link
 
 import (

@@ -1,3 +1,5 @@
+// Fetch: asking a chain's entry for its tree, as `chainctl call` does.
+
 package link
 
 import (

@@ -1,7 +1,5 @@
-// Package link is the demo workload: an HTTP service that calls the next
-// service(s) of a chain and answers with the tree of hops it took, so that a
-// request to the entry shows a → b → c, and exactly where the chain broke.
-// Standard library only.
+// Link settings: Config, read from the service's environment, and where -health probes it.
+
 package link
 
 import (

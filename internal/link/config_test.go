@@ -1,3 +1,5 @@
+// Tests of Config: defaults, the environment, every error at once, the health URL, LOG_REQUESTS and the lookup network.
+
 package link
 
 import (

@@ -1,3 +1,5 @@
+// Hop client: a small HTTP/1.1 client for calls to the next hop, with a keep-alive pool.
+
 package link
 
 import (

@@ -1,3 +1,5 @@
+// Tests of the hop client and the log writer: stale pooled connections, chunked answers, JSON passed on as it came, batched log lines.
+
 package link
 
 import (

@@ -1,3 +1,5 @@
+// Request log: the service's log lines in the standard logger's format, written at once or in batches while Run serves.
+
 package link
 
 import (

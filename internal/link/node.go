@@ -1,3 +1,5 @@
+// The chain tree: Node, reading a hop's answer into one, and writing one as JSON.
+
 package link
 
 import (

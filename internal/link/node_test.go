@@ -1,3 +1,5 @@
+// Tests of the tree: rendering, Classify, statusFor, JSON as encoding/json writes it, the query's format and the fast parser.
+
 package link
 
 import (

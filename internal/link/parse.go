@@ -1,3 +1,5 @@
+// Fast tree parser: a node as links write it, read without encoding/json; anything else falls back to it.
+
 package link
 
 import (

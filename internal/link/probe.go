@@ -1,3 +1,5 @@
+// Probe: `link -health`, the HEALTHCHECK of an image without a shell.
+
 package link
 
 import (

@@ -1,3 +1,5 @@
+// Rendering a tree for people: one line per branch, the indented tree with ✓ and ✗, and the one-line path.
+
 package link
 
 import (

@@ -1,3 +1,5 @@
+// Tests of the link service over httptest: chains, fan-out, each way a hop fails, loops, health, shutdown, limits and benchmarks.
+
 package link
 
 import (
