@@ -1,3 +1,5 @@
+// End-to-end tests of break and heal: every mode, replicas, --for, and what ps and call show.
+
 package e2e
 
 import (

@@ -17,10 +17,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chainctl/chainctl/internal/enginetest"
 )
 
 var chainctlBin string
@@ -108,19 +109,12 @@ func needDaemon(t *testing.T) {
 	}
 }
 
-var unsafeChars = regexp.MustCompile(`[^a-z0-9]+`)
-
 // newProject gives the test a project name of its own and registers, before
 // anything is created, the teardown and the check that nothing is left.
 func newProject(t *testing.T) string {
 	t.Helper()
 	needDaemon(t)
-	base := strings.Trim(unsafeChars.ReplaceAllString(strings.ToLower(t.Name()), "-"), "-")
-	base = strings.TrimPrefix(base, "test")
-	if len(base) > 28 {
-		base = base[len(base)-28:]
-	}
-	p := strings.Trim(base, "-_") + "-" + randomSuffix()
+	p := enginetest.Project(t)
 	t.Cleanup(func() {
 		if r := chainctl(t, "down", "-q", "-p", p, "-t", "1s"); r.code != 0 {
 			t.Errorf("cleanup down: %s", r)

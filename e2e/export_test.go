@@ -1,3 +1,5 @@
+// End-to-end tests of export: the compose file runs the same chain under docker-compose.
+
 package e2e
 
 import (

@@ -1,3 +1,5 @@
+// End-to-end tests of the link image by hand: identity, /version, a broken hop, SIGTERM stop time.
+
 package e2e
 
 import (
@@ -8,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chainctl/chainctl/internal/enginetest"
 	"github.com/chainctl/chainctl/internal/link"
 )
 
@@ -94,10 +97,7 @@ func TestLinkImage(t *testing.T) {
 
 // linkImgName is a name of this test's own for its network, containers and
 // label: readable from t.Name(), unique per run.
-func linkImgName(t *testing.T) string {
-	base := strings.Trim(unsafeChars.ReplaceAllString(strings.ToLower(t.Name()), "-"), "-")
-	return strings.TrimPrefix(base, "test") + "-" + randomSuffix()
-}
+func linkImgName(t *testing.T) string { return enginetest.Project(t) }
 
 // linkImgURL is the loopback URL of a container's published port 8080.
 func linkImgURL(t *testing.T, container string) string {

@@ -1,3 +1,5 @@
+// End-to-end tests through a fault-injecting engine proxy: failed creates, 500s and a hung start roll back.
+
 package e2e
 
 import (

@@ -1,3 +1,5 @@
+// End-to-end reliability tests: interrupted ups, downs and heals recover, drift is reported and repaired, project names match exactly.
+
 package e2e
 
 import (

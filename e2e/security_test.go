@@ -1,3 +1,5 @@
+// End-to-end tests that privileges and the Docker socket need explicit flags, and that the defaults are unprivileged and on loopback.
+
 package e2e
 
 import (

@@ -1,3 +1,5 @@
+// End-to-end tests of the swarm backend on a single-node swarm the test makes.
+
 package e2e
 
 import (

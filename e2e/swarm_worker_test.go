@@ -1,3 +1,5 @@
+// End-to-end test of a two-node swarm: a second engine in a network namespace joined as a worker.
+
 package e2e
 
 import (

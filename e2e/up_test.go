@@ -1,3 +1,5 @@
+// End-to-end tests of up and down on the flagship chain: convergence, rollback, port clashes, Ctrl-C, foreign containers, replicas, logs and ls.
+
 package e2e
 
 import (

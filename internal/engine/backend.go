@@ -1,16 +1,20 @@
+// The Backend interface: the verbs every kind of engine implements, and the kinds there are.
+
 package engine
 
 import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/chainctl/chainctl/internal/topology"
 )
 
 // Backend runs a project on one kind of engine: plain containers on one
-// Docker Engine (*Engine) or services on a Docker Swarm (*Swarm). The CLI
-// holds a Backend and never knows which one it drives.
+// Docker Engine (package docker) or services on a Docker Swarm (package
+// swarm). The command line holds a Backend and never knows which one it
+// drives.
 type Backend interface {
 	Kind() string
 	Up(ctx context.Context, t *topology.Topology, opts UpOptions) (*UpResult, error)
@@ -20,7 +24,7 @@ type Backend interface {
 	Break(ctx context.Context, project string, targets []Target, opts BreakOptions) (*BreakResult, error)
 	Heal(ctx context.Context, project string, services []string, opts HealOptions) (*HealResult, error)
 	Endpoint(ctx context.Context, project, service string) (string, string, error)
-	BreakModes() []string
+	BreakModes() []Mode
 }
 
 // Backend kinds, as `--engine` names them.
@@ -32,64 +36,27 @@ const (
 // Kinds lists the backends `--engine` accepts.
 var Kinds = []string{KindDocker, KindSwarm}
 
-// Kind names the backend: docker.
-func (e *Engine) Kind() string { return KindDocker }
-
-// Backend returns the backend a project runs on. kind "" finds out from the
-// engine: a project whose network is a swarm overlay runs on swarm, any
-// other (or a new one) on plain docker. Asking for one kind while the
-// project runs on the other is an error: the two never share a project.
-func (e *Engine) Backend(ctx context.Context, project, kind string) (Backend, error) {
-	onSwarm, err := e.projectOnSwarm(ctx, project)
-	if err != nil {
-		return nil, err
-	}
-	switch kind {
-	case "":
-		if onSwarm {
-			return e.swarm(ctx)
-		}
-		return e, nil
-	case KindDocker:
-		if onSwarm {
-			return nil, fmt.Errorf("project %s runs on swarm: use --engine swarm, or `chainctl down -p %s` first", project, project)
-		}
-		return e, nil
-	case KindSwarm:
-		if !onSwarm {
-			if err := e.projectOnDocker(ctx, project); err != nil {
-				return nil, err
-			}
-		}
-		return e.swarm(ctx)
-	}
-	return nil, fmt.Errorf("unknown engine %q (engines: docker, swarm)", kind)
+// Mode is one fault a backend can inject, and what it does there.
+type Mode struct {
+	Name string
+	Help string
 }
 
-// projectOnSwarm reports whether the project's network is a swarm one.
-func (e *Engine) projectOnSwarm(ctx context.Context, project string) (bool, error) {
-	ns, err := e.networks(ctx, project)
-	if err != nil {
-		return false, err
+// ModeNames lists the names of modes.
+func ModeNames(modes []Mode) []string {
+	out := make([]string, len(modes))
+	for i, m := range modes {
+		out[i] = m.Name
 	}
-	for _, n := range ns {
-		if n.Scope == "swarm" {
-			return true, nil
-		}
-	}
-	return false, nil
+	return out
 }
 
-// projectOnDocker refuses swarm for a project that has plain containers.
-func (e *Engine) projectOnDocker(ctx context.Context, project string) error {
-	cs, err := e.containers(ctx, project)
-	if err != nil {
-		return err
-	}
-	for _, c := range cs {
-		if c.Labels[LabelEngine] != KindSwarm {
-			return fmt.Errorf("project %s runs on plain docker: `chainctl down -p %s` before moving it to swarm", project, project)
+// CheckMode says which modes a backend supports when asked for another.
+func CheckMode(kind, mode string, modes []Mode) error {
+	for _, m := range modes {
+		if m.Name == mode {
+			return nil
 		}
 	}
-	return nil
+	return fmt.Errorf("break mode %q is not supported on %s (modes there: %s)", mode, kind, strings.Join(ModeNames(modes), ", "))
 }

@@ -1,77 +1,97 @@
+// Lookups by label: a project's containers, networks and volumes, and what a container's labels say.
+
 package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"time"
+	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
 
-	"github.com/chainctl/chainctl/internal/progress"
+	"github.com/chainctl/chainctl/internal/topology"
 )
 
-// DefaultGracePeriod is how long a container may take to stop on SIGTERM
-// before it is killed, when its service sets no stop_grace_period.
-const DefaultGracePeriod = 10 * time.Second
-
-// removeContainer stops a container gracefully (grace nil: the service's
-// own grace period) and removes it with its anonymous volumes. A container
-// that is already gone counts as removed.
-func (e *Engine) removeContainer(ctx context.Context, c container.Summary, grace *time.Duration) error {
-	name := containerName(c)
-	e.progress.Report(progress.Event{Kind: "container", Resource: name, Status: "removing"})
-	if c.State == container.StateRunning || c.State == container.StateRestarting {
-		secs := int(graceFor(c, grace) / time.Second)
-		if err := e.api.ContainerStop(ctx, c.ID, container.StopOptions{Timeout: &secs}); !gone(err) {
-			return fmt.Errorf("stop container %s: %w", name, err)
-		}
+// Containers lists every container of the project, running or not, in one
+// call, by name.
+func Containers(ctx context.Context, api ContainerAPI, project string) ([]container.Summary, error) {
+	cs, err := api.ContainerList(ctx, container.ListOptions{All: true, Filters: ProjectFilter(project)})
+	if err != nil {
+		return nil, fmt.Errorf("list containers of project %s: %w", project, err)
 	}
-	// Force also covers a paused container, which cannot take SIGTERM.
-	err := e.api.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
-	if !gone(err) {
-		e.progress.Report(progress.Event{Kind: "container", Resource: name, Status: "failed", Detail: err.Error(), Failed: true})
-		return fmt.Errorf("remove container %s: %w", name, err)
-	}
-	e.progress.Report(progress.Event{Kind: "container", Resource: name, Status: "removed", Done: true})
-	return nil
+	sort.Slice(cs, func(i, j int) bool { return NameOf(cs[i]) < NameOf(cs[j]) })
+	return cs, nil
 }
 
-// graceFor is the override if given, else the service's stop_grace_period
-// recorded on the container, else the default.
-func graceFor(c container.Summary, override *time.Duration) time.Duration {
-	if override != nil {
-		return *override
+// Networks lists the project's networks.
+func Networks(ctx context.Context, api NetworkAPI, project string) ([]network.Summary, error) {
+	ns, err := api.NetworkList(ctx, network.ListOptions{Filters: ProjectFilter(project)})
+	if err != nil {
+		return nil, fmt.Errorf("list networks of project %s: %w", project, err)
 	}
-	if svc := serviceSpec(c); svc != nil && svc.StopGracePeriod != nil {
-		return time.Duration(*svc.StopGracePeriod)
-	}
-	return DefaultGracePeriod
+	return ns, nil
 }
 
-// repair undoes drift on one of our containers: start it if it stopped,
-// unpause it, reconnect it to the project network under its service alias.
-func (e *Engine) repair(ctx context.Context, c container.Summary, netName string) error {
-	name, svc := containerName(c), c.Labels[LabelService]
-	if !onNetwork(c, netName) {
-		e.progress.Report(progress.Event{Kind: "container", Resource: name, Status: "reconnecting"})
-		err := e.api.NetworkConnect(ctx, netName, c.ID, &network.EndpointSettings{Aliases: []string{svc}})
-		if err != nil {
-			return fmt.Errorf("reconnect %s to %s: %w", name, netName, err)
-		}
+// Volumes lists the project's volumes.
+func Volumes(ctx context.Context, api VolumeAPI, project string) ([]*volume.Volume, error) {
+	vs, err := api.VolumeList(ctx, volume.ListOptions{Filters: ProjectFilter(project)})
+	if err != nil {
+		return nil, fmt.Errorf("list volumes of project %s: %w", project, err)
 	}
-	switch c.State {
-	case container.StatePaused:
-		e.progress.Report(progress.Event{Kind: "container", Resource: name, Status: "unpausing"})
-		if err := e.api.ContainerUnpause(ctx, c.ID); err != nil {
-			return fmt.Errorf("unpause %s: %w", name, err)
-		}
-	case container.StateRunning, container.StateRestarting:
-	default:
-		e.progress.Report(progress.Event{Kind: "container", Resource: name, Status: "starting"})
-		if err := e.api.ContainerStart(ctx, c.ID, container.StartOptions{}); err != nil {
-			return fmt.Errorf("start %s: %w", name, err)
-		}
+	return vs.Volumes, nil
+}
+
+// ContainerName is <project>-<service>-<n>, as compose names them.
+func ContainerName(project, service string, replica int) string {
+	return fmt.Sprintf("%s-%s-%d", project, service, replica)
+}
+
+// NameOf is a listed container's name without the leading slash the API adds.
+func NameOf(c container.Summary) string {
+	if len(c.Names) == 0 {
+		return c.ID[:12]
 	}
-	return nil
+	return strings.TrimPrefix(c.Names[0], "/")
+}
+
+// ReplicaOf reads the replica number from a container's labels.
+func ReplicaOf(labels map[string]string) int {
+	n, _ := strconv.Atoi(labels[LabelReplica])
+	return n
+}
+
+// ServiceSpec reads the service definition a container was created from
+// (nil when the label is missing or damaged).
+func ServiceSpec(c container.Summary) *topology.Service {
+	raw := c.Labels[LabelServiceSpec]
+	if raw == "" {
+		return nil
+	}
+	svc := &topology.Service{}
+	if err := json.Unmarshal([]byte(raw), svc); err != nil {
+		return nil
+	}
+	return svc
+}
+
+// OnNetwork reports whether a listed container is attached to the network.
+func OnNetwork(c container.Summary, net string) bool {
+	if c.NetworkSettings == nil {
+		return false
+	}
+	_, ok := c.NetworkSettings.Networks[net]
+	return ok
+}
+
+// ShortID is the 12-character form of an ID.
+func ShortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
 }

@@ -1,260 +1,226 @@
-package engine
+// Unit tests of what every backend shares: faults, targets, policy, polling, heal-after, and the connection's refusal.
+
+package engine_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"fmt"
-	"regexp"
+	"errors"
+	"io"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
-	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 
+	"github.com/chainctl/chainctl/internal/engine"
+	"github.com/chainctl/chainctl/internal/enginetest"
 	"github.com/chainctl/chainctl/internal/topology"
 )
 
-// These tests talk to the real daemon. Under -short they do not run; without
-// -short an unreachable daemon fails them, it never skips them.
-
-const linkImage = topology.DefaultImage
-
-func daemon(t *testing.T) (*Engine, *client.Client) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("talks to the Docker daemon; not run under -short")
+func TestFaultFromEngineState(t *testing.T) {
+	on := &container.NetworkSettingsSummary{Networks: map[string]*network.EndpointSettings{"p-net": {}}}
+	off := &container.NetworkSettingsSummary{Networks: map[string]*network.EndpointSettings{}}
+	cases := []struct {
+		c    container.Summary
+		want string
+	}{
+		{container.Summary{State: "running", NetworkSettings: on}, engine.FaultNone},
+		{container.Summary{State: "running", NetworkSettings: off}, engine.FaultDisconnected},
+		{container.Summary{State: "paused", NetworkSettings: on}, engine.FaultPaused},
+		{container.Summary{State: "exited", Status: "Exited (137) 2 seconds ago"}, engine.FaultKilled},
+		{container.Summary{State: "exited", Status: "Exited (0) 2 seconds ago"}, engine.FaultStopped},
+		{container.Summary{State: "exited", Status: "Exited (2) 2 seconds ago"}, engine.FaultExited},
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	e, err := Connect(ctx, nil)
-	if err != nil {
-		t.Fatalf("the Docker daemon must be reachable for these tests: %v", err)
-	}
-	t.Cleanup(func() { e.Close() })
-	if _, err := e.api.ImageInspect(ctx, linkImage); err != nil {
-		t.Fatalf("image %s missing: run `make image` (%v)", linkImage, err)
-	}
-	return e, e.api.(*client.Client)
-}
-
-var unsafeChars = regexp.MustCompile(`[^a-z0-9]+`)
-
-// uniqueProject derives a project name from the test name, unique per run.
-func uniqueProject(t *testing.T) string {
-	b := make([]byte, 3)
-	_, _ = rand.Read(b)
-	base := strings.Trim(unsafeChars.ReplaceAllString(strings.ToLower(t.Name()), "-"), "-")
-	if len(base) > 30 {
-		base = base[len(base)-30:]
-	}
-	return strings.Trim(base, "-") + "-" + hex.EncodeToString(b)
-}
-
-// chain is a→b→c of link services with engine-chosen host ports.
-func chain(project string) *topology.Topology {
-	svc := func(name string, calls ...string) *topology.Service {
-		s := &topology.Service{Name: name, Image: linkImage, Replicas: 1,
-			Healthcheck: &topology.Healthcheck{Test: []string{"CMD", "/link", "-health"},
-				Interval: topology.Duration(500 * time.Millisecond), Timeout: topology.Duration(time.Second), Retries: 3}}
-		for _, c := range calls {
-			s.Calls = append(s.Calls, topology.Call{Service: c, Port: topology.DefaultCallPort})
+	for _, c := range cases {
+		if got := engine.Fault(c.c, "p-net"); got != c.want {
+			t.Errorf("Fault(%s %q) = %s, want %s", c.c.State, c.c.Status, got, c.want)
 		}
-		return s
-	}
-	a, b, c := svc("a", "b"), svc("b", "c"), svc("c")
-	a.Ports = []topology.Port{{HostIP: "127.0.0.1", ContainerPort: "8080", Protocol: "tcp"}}
-	c.Volumes = []topology.Mount{{Type: "volume", Source: "data", Target: "/data"}}
-	return &topology.Topology{
-		Name:     project,
-		Network:  topology.Network{Name: project + "-net"},
-		Volumes:  map[string]topology.Volume{"data": {Name: project + "-data"}},
-		Services: map[string]*topology.Service{"a": a, "b": b, "c": c},
 	}
 }
 
-// cleanup removes the project with Down, then asserts through the API that
-// nothing with its label is left. Registered before anything is created.
-func cleanup(t *testing.T, e *Engine, cli *client.Client, project string) {
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		zero := time.Duration(0)
-		if _, err := e.Down(ctx, project, DownOptions{Timeout: &zero}); err != nil {
-			t.Errorf("down %s: %v", project, err)
+func TestHealthFromStatus(t *testing.T) {
+	for status, want := range map[string]string{
+		"Up 2 seconds (healthy)": "healthy", "Up 1 second (health: starting)": "starting",
+		"Up 40 seconds (unhealthy)": "unhealthy", "Up 3 seconds": "-",
+	} {
+		if got := engine.Health(container.Summary{Status: status}); got != want {
+			t.Errorf("Health(%q) = %s, want %s", status, got, want)
 		}
-		assertNothingLeft(t, cli, project)
+	}
+}
+
+func TestParseTarget(t *testing.T) {
+	if tg, err := engine.ParseTarget("b/2"); err != nil || tg != (engine.Target{Service: "b", Replica: 2}) {
+		t.Errorf("ParseTarget(b/2) = %+v, %v", tg, err)
+	}
+	if tg, err := engine.ParseTarget("c"); err != nil || tg != (engine.Target{Service: "c"}) {
+		t.Errorf("ParseTarget(c) = %+v, %v", tg, err)
+	}
+	for _, bad := range []string{"b/0", "b/x", "/1"} {
+		if _, err := engine.ParseTarget(bad); err == nil {
+			t.Errorf("ParseTarget(%q) accepted", bad)
+		}
+	}
+	if _, err := engine.ParseTargets([]string{"a", "b/0"}); err == nil || !strings.Contains(err.Error(), `"b/0"`) {
+		t.Errorf("ParseTargets with a bad one: %v", err)
+	}
+}
+
+func TestPolicyAsksForExplicitPermission(t *testing.T) {
+	top := enginetest.Topology()
+	top.Services["a"].Privileged = true
+	top.Services["b"].CapAdd = []string{"cap_sys_admin"}
+	top.Services["c"].Volumes = append(top.Services["c"].Volumes, topology.Mount{Type: "bind", Source: "/", Target: "/host"})
+	if errs := (engine.Policy{}).Check(top); len(errs) != 3 {
+		t.Errorf("default policy: %v, want 3 refusals", errs)
+	}
+	if errs := (engine.Policy{AllowPrivileged: true, AllowHostAccess: true}).Check(top); len(errs) != 0 {
+		t.Errorf("permissive policy: %v", errs)
+	}
+}
+
+func TestCheckModeNamesTheEngine(t *testing.T) {
+	modes := []engine.Mode{{Name: engine.ModeKill}, {Name: engine.ModeScaleZero}}
+	err := engine.CheckMode(engine.KindSwarm, engine.ModeStop, modes)
+	if err == nil || !strings.Contains(err.Error(), `"stop" is not supported on swarm (modes there: kill, scale-zero)`) {
+		t.Errorf("err = %v", err)
+	}
+	if err := engine.CheckMode(engine.KindSwarm, engine.ModeKill, modes); err != nil {
+		t.Errorf("kill refused: %v", err)
+	}
+}
+
+func TestNoteBrokenUnionsTheCallers(t *testing.T) {
+	top := enginetest.Topology() // a calls b and c
+	res := &engine.BreakResult{}
+	res.NoteBroken(top, "b")
+	res.NoteBroken(top, "c")
+	res.NoteBroken(top, "a")
+	if strings.Join(res.Affected, ",") != "a" || len(res.AffectedByName["a"]) != 0 || strings.Join(res.AffectedByName["c"], ",") != "a" {
+		t.Errorf("affected %v, by name %v", res.Affected, res.AffectedByName)
+	}
+}
+
+func TestTopologyRecordRoundTrips(t *testing.T) {
+	top := enginetest.Topology()
+	raw, hash, err := engine.EncodeTopology(top)
+	if err != nil || len(hash) != 12 {
+		t.Fatalf("encode: hash %q, %v", hash, err)
+	}
+	back, err := engine.DecodeTopology(raw)
+	if err != nil || back.Name != "p" || back.Services["b"].Replicas != 2 {
+		t.Fatalf("decode: %+v, %v", back, err)
+	}
+	_, again, _ := engine.EncodeTopology(back)
+	if again != hash {
+		t.Errorf("hash changed on a round trip: %s → %s", hash, again)
+	}
+	if got := engine.RecordName("p", hash); got != "p-spec-"+hash {
+		t.Errorf("record name %s", got)
+	}
+}
+
+func TestPollStopsWhenDoneAtDeadlineAndOnCancel(t *testing.T) {
+	n := 0
+	err := engine.Poll(context.Background(), time.Millisecond, time.Now().Add(time.Minute), func() (bool, error) {
+		n++
+		return n == 3, nil
 	})
-}
-
-func assertNothingLeft(t *testing.T, cli *client.Client, project string) {
-	t.Helper()
-	ctx := context.Background()
-	f := filters.NewArgs(filters.Arg("label", LabelProject+"="+project))
-	cs, _ := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
-	ns, _ := cli.NetworkList(ctx, network.ListOptions{Filters: f})
-	vs, _ := cli.VolumeList(ctx, volume.ListOptions{Filters: f})
-	if len(cs)+len(ns)+len(vs.Volumes) != 0 {
-		t.Errorf("project %s left %d containers, %d networks, %d volumes", project, len(cs), len(ns), len(vs.Volumes))
+	if err != nil || n != 3 {
+		t.Errorf("done on the third look: n=%d err=%v", n, err)
+	}
+	boom := errors.New("boom")
+	if err := engine.Poll(context.Background(), time.Millisecond, time.Now().Add(time.Minute), func() (bool, error) { return false, boom }); err != boom {
+		t.Errorf("check error: %v", err)
+	}
+	n = 0
+	err = engine.Poll(context.Background(), time.Millisecond, time.Now().Add(20*time.Millisecond), func() (bool, error) { n++; return false, nil })
+	if !errors.Is(err, engine.ErrPollDeadline) || n < 2 {
+		t.Errorf("deadline: n=%d err=%v", n, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err = engine.Poll(ctx, time.Hour, time.Now().Add(time.Hour), func() (bool, error) { return false, nil })
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
 	}
 }
 
-func TestUpIsIdempotentAndDownLeavesNothing(t *testing.T) {
-	t.Parallel()
-	e, cli := daemon(t)
-	project := uniqueProject(t)
-	cleanup(t, e, cli, project)
-	ctx := context.Background()
-
-	top := chain(project)
-	res, err := e.Up(ctx, top, UpOptions{WaitTimeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Created) != 3 {
-		t.Errorf("created %v, want 3 containers", res.Created)
-	}
-	rows, err := e.PS(ctx, project)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids := map[string]string{}
-	for _, r := range rows {
-		if r.State != "running" || r.Health != "healthy" || r.Fault != FaultNone {
-			t.Errorf("%s: state %s health %s fault %s", r.Container, r.State, r.Health, r.Fault)
-		}
-		ids[r.Container] = r.ID
-	}
-	ins, err := cli.ContainerInspect(ctx, project+"-a-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b := ins.HostConfig.PortBindings["8080/tcp"]; len(b) != 1 || b[0].HostIP != "127.0.0.1" {
-		t.Errorf("a publishes %+v, want 127.0.0.1 only", b)
-	}
-	if _, ok := ins.NetworkSettings.Networks[project+"-net"]; !ok {
-		t.Errorf("a is not on %s-net", project)
-	}
-
-	res, err = e.Up(ctx, chain(project), UpOptions{WaitTimeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Unchanged) != 3 || len(res.Created)+len(res.Recreated) != 0 {
-		t.Errorf("second up: %+v, want 3 unchanged", res)
-	}
-
-	changed := chain(project)
-	changed.Services["b"].Environment = map[string]string{"VERSION": "2"}
-	res, err = e.Up(ctx, changed, UpOptions{WaitTimeout: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fmt.Sprint(res.Recreated) != fmt.Sprintf("[%s-b-1]", project) {
-		t.Errorf("recreated %v, want only b", res.Recreated)
-	}
-	rows, _ = e.PS(ctx, project)
-	for _, r := range rows {
-		if r.Service != "b" && ids[r.Container] != r.ID {
-			t.Errorf("%s was recreated although it did not change", r.Container)
-		}
-	}
+// healer is a Backend that only heals, and counts how.
+type healer struct {
+	engine.Backend
+	heals   atomic.Int32
+	healCtx error // the heal context's error when it was called
 }
 
-func TestUpRollsBackWhenAServiceExits(t *testing.T) {
-	t.Parallel()
-	e, cli := daemon(t)
-	project := uniqueProject(t)
-	cleanup(t, e, cli, project)
-	top := chain(project)
-	top.Services["b"].Command = []string{"-no-such-flag"}
-	_, err := e.Up(context.Background(), top, UpOptions{WaitTimeout: 30 * time.Second})
-	if err == nil || !strings.Contains(err.Error(), "service b") || !strings.Contains(err.Error(), "exited with code") {
-		t.Fatalf("up error = %v, want service b exited", err)
-	}
-	assertNothingLeft(t, cli, project)
+func (h *healer) Heal(ctx context.Context, project string, services []string, _ engine.HealOptions) (*engine.HealResult, error) {
+	h.heals.Add(1)
+	h.healCtx = ctx.Err()
+	return &engine.HealResult{Healed: services}, nil
 }
 
-func TestForeignNetworkWithOurNameIsNeverTouched(t *testing.T) {
-	t.Parallel()
-	e, cli := daemon(t)
-	project := uniqueProject(t)
-	ctx := context.Background()
-	t.Cleanup(func() { _ = cli.NetworkRemove(context.Background(), project+"-net") })
-	if _, err := cli.NetworkCreate(ctx, project+"-net", network.CreateOptions{Labels: map[string]string{"io.chainctl.test": project}}); err != nil {
-		t.Fatal(err)
-	}
-	cleanup(t, e, cli, project)
-	_, err := e.Up(ctx, chain(project), UpOptions{})
-	if err == nil || !strings.Contains(err.Error(), "does not belong to project") {
-		t.Fatalf("up error = %v, want a name clash", err)
-	}
-	if _, err := e.Down(ctx, project, DownOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cli.NetworkInspect(ctx, project+"-net", network.InspectOptions{}); err != nil {
-		t.Errorf("the foreign network was removed: %v", err)
-	}
-}
-
-func TestConnectToMissingDaemonSaysSo(t *testing.T) {
-	t.Setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+func TestHealAfterWaitsThenHeals(t *testing.T) {
+	h := &healer{}
 	start := time.Now()
-	_, err := Connect(context.Background(), nil)
-	if err == nil || !strings.Contains(err.Error(), ErrDaemonUnreachable.Error()) {
-		t.Fatalf("err = %v", err)
+	res, err := engine.HealAfter(context.Background(), h, "p", []string{"c"}, 50*time.Millisecond)
+	if err != nil || h.heals.Load() != 1 || strings.Join(res.Healed, ",") != "c" {
+		t.Fatalf("res %+v, err %v, heals %d", res, err, h.heals.Load())
 	}
-	if time.Since(start) > pingTimeout+time.Second {
+	if waited := time.Since(start); waited < 50*time.Millisecond {
+		t.Errorf("healed after %s, before the 50ms were up", waited)
+	}
+}
+
+func TestHealAfterCtrlCHealsAtOnceAndSaysInterrupted(t *testing.T) {
+	h := &healer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	start := time.Now()
+	_, err := engine.HealAfter(ctx, h, "p", []string{"c"}, time.Hour)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want the interruption", err)
+	}
+	if h.heals.Load() != 1 || h.healCtx != nil {
+		t.Errorf("heals %d, heal context error %v: want one heal on a live context", h.heals.Load(), h.healCtx)
+	}
+	if time.Since(start) > time.Second {
 		t.Errorf("took %s", time.Since(start))
 	}
 }
 
-// A foreign container attached to the project's network keeps running and
-// attached; down names it instead of blaming nobody, and once it has left,
-// down finishes.
-func TestDownNamesAForeignContainerOnTheNetwork(t *testing.T) {
-	t.Parallel()
-	e, cli := daemon(t)
-	project := uniqueProject(t)
-	ctx := context.Background()
-	foreign := project + "-visitor"
-	t.Cleanup(func() {
-		_ = cli.ContainerRemove(context.Background(), foreign, container.RemoveOptions{Force: true})
-	})
-	cleanup(t, e, cli, project)
-	topo := chain(project)
-	if _, err := e.Up(ctx, topo, UpOptions{NoWait: true}); err != nil {
-		t.Fatalf("up: %v", err)
+func TestConnectToMissingDaemonSaysSo(t *testing.T) {
+	start := time.Now()
+	_, err := engine.Connect(context.Background(), engine.ConnectOptions{Client: []client.Opt{client.WithHost("unix:///nonexistent/docker.sock")}})
+	if err == nil || !strings.Contains(err.Error(), engine.ErrDaemonUnreachable.Error()) || !strings.Contains(err.Error(), "check DOCKER_HOST") {
+		t.Fatalf("err = %v", err)
 	}
-	resp, err := cli.ContainerCreate(ctx, &container.Config{Image: linkImage, Labels: map[string]string{"io.chainctl.test": project}},
-		&container.HostConfig{NetworkMode: container.NetworkMode(topo.Network.Name)}, nil, nil, foreign)
-	if err != nil {
+	if time.Since(start) > 6*time.Second {
+		t.Errorf("took %s", time.Since(start))
+	}
+}
+
+func TestLineWriterKeepsLinesWhole(t *testing.T) {
+	var b strings.Builder
+	w := engine.NewLineWriter(&b)
+	pr, pw := io.Pipe()
+	go func() {
+		// A log stream as the engine sends it: 8-byte header, then the payload.
+		payload := []byte("one\ntwo\n")
+		hdr := []byte{1, 0, 0, 0, 0, 0, 0, byte(len(payload))}
+		_, _ = pw.Write(append(hdr, payload...))
+		pw.Close()
+	}()
+	if err := engine.CopyLines(pr, "c-1 | ", w); err != nil {
 		t.Fatal(err)
 	}
-	if err := cli.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
-		t.Fatal(err)
+	if b.String() != "c-1 | one\nc-1 | two\n" {
+		t.Errorf("got %q", b.String())
 	}
-	zero := time.Duration(0)
-	_, err = e.Down(ctx, project, DownOptions{Timeout: &zero})
-	if err == nil || !strings.Contains(err.Error(), foreign) || !strings.Contains(err.Error(), "not project "+project+"'s") {
-		t.Fatalf("down error = %v, want one naming %s", err, foreign)
+	opts := engine.LogsOptions{Color: true}
+	if p := opts.Prefix(1, 4, "b-1"); p != "\x1b[32mb-1  | \x1b[0m" {
+		t.Errorf("coloured prefix %q", p)
 	}
-	ins, err := cli.ContainerInspect(ctx, foreign)
-	if err != nil || !ins.State.Running {
-		t.Fatalf("the foreign container was touched: %v, running=%v", err, err == nil && ins.State.Running)
-	}
-	if _, ok := ins.NetworkSettings.Networks[topo.Network.Name]; !ok {
-		t.Errorf("the foreign container was disconnected from %s", topo.Network.Name)
-	}
-	if err := cli.ContainerRemove(ctx, foreign, container.RemoveOptions{Force: true}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.Down(ctx, project, DownOptions{Timeout: &zero}); err != nil {
-		t.Fatalf("down after the visitor left: %v", err)
-	}
-	assertNothingLeft(t, cli, project)
 }

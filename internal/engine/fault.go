@@ -1,8 +1,11 @@
+// Faults and health as ps shows them, read from what the engine reports about a container.
+
 package engine
 
 import (
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/docker/docker/api/types/container"
 )
@@ -24,9 +27,9 @@ const (
 
 var exitCodeRE = regexp.MustCompile(`^Exited \((-?\d+)\)`)
 
-// exitCode reads the exit code from the list's Status ("Exited (137) 3
+// ExitCode reads the exit code from the list's Status ("Exited (137) 3
 // seconds ago"), so ps needs no inspect per container.
-func exitCode(c container.Summary) (int, bool) {
+func ExitCode(c container.Summary) (int, bool) {
 	m := exitCodeRE.FindStringSubmatch(c.Status)
 	if m == nil {
 		return 0, false
@@ -35,15 +38,16 @@ func exitCode(c container.Summary) (int, bool) {
 	return n, err == nil
 }
 
-// fault derives what is wrong with one container.
-func fault(c container.Summary, netName string) string {
+// Fault derives what is wrong with one container; netName "" skips the
+// network check.
+func Fault(c container.Summary, netName string) string {
 	switch c.State {
 	case container.StatePaused:
 		return FaultPaused
 	case container.StateRestarting:
 		return FaultRestarting
 	case container.StateExited, container.StateDead, container.StateCreated:
-		code, _ := exitCode(c)
+		code, _ := ExitCode(c)
 		switch {
 		case code == 0 || code == 143: // SIGTERM: a graceful stop
 			return FaultStopped
@@ -52,8 +56,21 @@ func fault(c container.Summary, netName string) string {
 		}
 		return FaultExited
 	}
-	if netName != "" && !onNetwork(c, netName) {
+	if netName != "" && !OnNetwork(c, netName) {
 		return FaultDisconnected
 	}
 	return FaultNone
+}
+
+// Health reads a container's health from the list's Status text.
+func Health(c container.Summary) string {
+	switch {
+	case strings.Contains(c.Status, "(healthy)"):
+		return "healthy"
+	case strings.Contains(c.Status, "(unhealthy)"):
+		return "unhealthy"
+	case strings.Contains(c.Status, "(health: starting)"):
+		return "starting"
+	}
+	return "-"
 }

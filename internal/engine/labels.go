@@ -1,8 +1,9 @@
+// Labels and the filters built from them: the only way chainctl decides what is its own.
+
 package engine
 
 import (
 	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/network"
 )
 
 // Labels decide ownership: chainctl only ever touches objects that carry
@@ -17,11 +18,12 @@ const (
 	LabelServiceSpec = "io.chainctl.service-spec" // the service as JSON, to recreate a removed replica
 	LabelTopology    = "io.chainctl.topology"     // the whole topology as JSON, on the network and the spec volume
 	LabelSpec        = "io.chainctl.spec"         // marks the spec volume; value: the topology's hash
+	LabelEngine      = "io.chainctl.engine"       // swarm: on what a swarm made for a chainctl service
 )
 
-// projectFilter selects the objects of one project, exactly (a label match,
+// ProjectFilter selects the objects of one project, exactly (a label match,
 // never a name prefix: project "ab" never matches "abc").
-func projectFilter(project string, extra ...filters.KeyValuePair) filters.Args {
+func ProjectFilter(project string, extra ...filters.KeyValuePair) filters.Args {
 	args := filters.NewArgs(filters.Arg("label", LabelProject+"="+project))
 	for _, kv := range extra {
 		args.Add(kv.Key, kv.Value)
@@ -29,16 +31,12 @@ func projectFilter(project string, extra ...filters.KeyValuePair) filters.Args {
 	return args
 }
 
-// anyProjectFilter selects every object chainctl created, in any project.
-func anyProjectFilter() filters.Args {
+// AnyProjectFilter selects every object chainctl created, in any project.
+func AnyProjectFilter() filters.Args {
 	return filters.NewArgs(filters.Arg("label", LabelProject))
 }
 
-// ownedBy reports whether labels mark an object as the project's.
-func ownedBy(labels map[string]string, project string) bool {
+// OwnedBy reports whether labels mark an object as the project's.
+func OwnedBy(labels map[string]string, project string) bool {
 	return labels[LabelProject] == project
-}
-
-func networkListAll() network.ListOptions {
-	return network.ListOptions{Filters: anyProjectFilter()}
 }

@@ -1,19 +1,18 @@
+// Parallel engine calls, and the errors that mean a teardown step is already done.
+
 package engine
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"sync"
-	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 )
 
-// parallel runs fn for every item at once and joins the errors: engine calls
+// Parallel runs fn for every item at once and joins the errors: engine calls
 // on different objects do not depend on each other, so nothing waits for
 // what it does not need.
-func parallel[T any](items []T, fn func(T) error) error {
+func Parallel[T any](items []T, fn func(T) error) error {
 	errs := make([]error, len(items))
 	var wg sync.WaitGroup
 	for i, it := range items {
@@ -27,28 +26,28 @@ func parallel[T any](items []T, fn func(T) error) error {
 	return errors.Join(errs...)
 }
 
-// DefaultCallTimeout bounds one engine call that must not be cut short; a
-// hung engine turns into an error after it ($CHAINCTL_API_TIMEOUT).
-const DefaultCallTimeout = 30 * time.Second
-
-// detached is the context for one call that creates something: Ctrl-C must
-// not cut it half-way (the engine would finish it anyway, and the object
-// would escape the rollback), so it runs to its end and the caller checks
-// ctx before starting the next one.
-func (e *Engine) detached(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), e.callTimeout)
-}
-
-// callErr says so when a detached call ran out of time: a hung engine.
-func (e *Engine) callErr(err error) error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%w: the engine did not answer within %s", err, e.callTimeout)
+// Indexes is 0..n-1, for Parallel over positions.
+func Indexes(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
 	}
-	return err
+	return out
 }
 
-// gone reports errors that mean "already done" for a teardown step: the
+// Gone reports errors that mean "already done" for a teardown step: the
 // object is not there any more, or another remover got to it first.
-func gone(err error) bool {
+func Gone(err error) bool {
 	return err == nil || cerrdefs.IsNotFound(err) || cerrdefs.IsConflict(err)
+}
+
+// Dedupe drops adjacent repeats from a sorted slice, in place.
+func Dedupe(s []string) []string {
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
 }

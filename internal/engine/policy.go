@@ -1,3 +1,5 @@
+// What a topology may ask for beyond the safe defaults, each behind an explicit flag of up.
+
 package engine
 
 import (
@@ -18,8 +20,8 @@ type Policy struct {
 // dockerSockets are the host paths that hand a container the engine itself.
 var dockerSockets = []string{"/var/run/docker.sock", "/run/docker.sock"}
 
-// check lists every service that needs a permission the policy withholds.
-func (p Policy) check(t *topology.Topology) []error {
+// Check lists every service that needs a permission the policy withholds.
+func (p Policy) Check(t *topology.Topology) []error {
 	var errs []error
 	for _, name := range t.ServiceNames() {
 		svc := t.Services[name]

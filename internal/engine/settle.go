@@ -1,7 +1,10 @@
+// Settling: after a chainctl was killed mid-change, wait until its engine calls have landed.
+
 package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -17,49 +20,45 @@ const (
 
 // settle polls the project's containers, networks and volumes until they
 // have not changed for settleQuiet (or settleMax passed).
-func (e *Engine) settle(ctx context.Context, project string) error {
-	start := time.Now()
+func (c *Conn) settle(ctx context.Context, project string) error {
 	last, since := "", time.Now()
-	for {
-		sig, err := e.signature(ctx, project)
+	err := Poll(ctx, 2*PollInterval, time.Now().Add(settleMax), func() (bool, error) {
+		sig, err := c.signature(ctx, project)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if sig != last {
 			last, since = sig, time.Now()
 		}
-		if time.Since(since) >= settleQuiet || time.Since(start) >= settleMax {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(2 * pollInterval):
-		}
+		return time.Since(since) >= settleQuiet, nil
+	})
+	if errors.Is(err, ErrPollDeadline) {
+		return nil // still changing after settleMax: go on with what is there
 	}
+	return err
 }
 
 // signature is what the project holds now, as one comparable string.
-func (e *Engine) signature(ctx context.Context, project string) (string, error) {
-	cs, err := e.containers(ctx, project)
+func (c *Conn) signature(ctx context.Context, project string) (string, error) {
+	cs, err := Containers(ctx, c.API, project)
 	if err != nil {
 		return "", err
 	}
-	ns, err := e.networks(ctx, project)
+	ns, err := Networks(ctx, c.API, project)
 	if err != nil {
 		return "", err
 	}
-	vs, err := e.volumes(ctx, project)
+	vs, err := Volumes(ctx, c.API, project)
 	if err != nil {
 		return "", err
 	}
 	var parts []string
-	for _, c := range cs {
+	for _, ct := range cs {
 		netCount := 0
-		if c.NetworkSettings != nil {
-			netCount = len(c.NetworkSettings.Networks)
+		if ct.NetworkSettings != nil {
+			netCount = len(ct.NetworkSettings.Networks)
 		}
-		parts = append(parts, fmt.Sprintf("c:%s:%s:%d", c.ID, c.State, netCount))
+		parts = append(parts, fmt.Sprintf("c:%s:%s:%d", ct.ID, ct.State, netCount))
 	}
 	for _, n := range ns {
 		parts = append(parts, "n:"+n.ID)

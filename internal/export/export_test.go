@@ -1,3 +1,5 @@
+// Tests of the exports: Kubernetes manifests and compose files decoded back and checked object by object, and what they refuse.
+
 package export
 
 import (
@@ -62,7 +64,7 @@ services:
 
 func load(t *testing.T, path string) *topology.Topology {
 	t.Helper()
-	tp, err := topology.Load(path)
+	tp, err := topology.Load(path, nil)
 	if err != nil {
 		t.Fatalf("load %s: %v", path, err)
 	}

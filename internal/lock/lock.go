@@ -28,19 +28,26 @@ type Lock struct {
 	Abandoned bool
 }
 
-// Dir is where the lock files live.
-func Dir() string {
-	return filepath.Join(os.TempDir(), "chainctl-locks")
+// DefaultDir is where the lock files live under the temporary directory
+// tmp: the caller passes os.TempDir(), so this package reads no
+// environment ($TMPDIR).
+func DefaultDir(tmp string) string {
+	return filepath.Join(tmp, "chainctl-locks")
 }
 
 // Acquire takes the lock for project on the engine at daemonHost without
 // waiting: a second chainctl fails at once and names the holder's pid.
-func Acquire(daemonHost, project string) (*Lock, error) {
-	if err := os.MkdirAll(Dir(), 0o1777); err != nil {
+// The lock file is in dir (DefaultDir(os.TempDir()) for chainctl), made if
+// it does not exist.
+func Acquire(dir, daemonHost, project string) (*Lock, error) {
+	if dir == "" {
+		return nil, errors.New("lock dir: none given (chainctl passes lock.DefaultDir(os.TempDir()))")
+	}
+	if err := os.MkdirAll(dir, 0o1777); err != nil {
 		return nil, fmt.Errorf("lock dir: %w", err)
 	}
 	sum := sha256.Sum256([]byte(daemonHost))
-	path := filepath.Join(Dir(), project+"-"+hex.EncodeToString(sum[:6])+".lock")
+	path := filepath.Join(dir, project+"-"+hex.EncodeToString(sum[:6])+".lock")
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)

@@ -1,3 +1,5 @@
+// Tests of the project lock: a second holder is refused and named, other engines are not blocked, a dead holder reads as abandoned.
+
 package lock
 
 import (
@@ -9,20 +11,21 @@ import (
 )
 
 func TestSecondAcquireFailsNamingTheHolder(t *testing.T) {
+	dir := DefaultDir(t.TempDir())
 	project := "locktest-" + strconv.Itoa(os.Getpid())
-	l, err := Acquire("unix:///test.sock", project)
+	l, err := Acquire(dir, "unix:///test.sock", project)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Release() })
-	_, err = Acquire("unix:///test.sock", project)
+	_, err = Acquire(dir, "unix:///test.sock", project)
 	if !errors.Is(err, ErrBusy) {
 		t.Fatalf("second Acquire: err = %v, want ErrBusy", err)
 	}
 	if !strings.Contains(err.Error(), "pid "+strconv.Itoa(os.Getpid())) {
 		t.Errorf("error %q does not name the holder's pid", err)
 	}
-	other, err := Acquire("unix:///other.sock", project)
+	other, err := Acquire(dir, "unix:///other.sock", project)
 	if err != nil {
 		t.Fatalf("same project on another engine must not be blocked: %v", err)
 	}
@@ -30,7 +33,7 @@ func TestSecondAcquireFailsNamingTheHolder(t *testing.T) {
 	if err := l.Release(); err != nil {
 		t.Fatal(err)
 	}
-	again, err := Acquire("unix:///test.sock", project)
+	again, err := Acquire(dir, "unix:///test.sock", project)
 	if err != nil {
 		t.Fatalf("Acquire after Release: %v", err)
 	}
@@ -40,7 +43,7 @@ func TestSecondAcquireFailsNamingTheHolder(t *testing.T) {
 	// A holder that dies leaves its pid behind: simulate by closing the
 	// file without Release (the kernel drops the flock, as on SIGKILL).
 	again.f.Close()
-	next, err := Acquire("unix:///test.sock", project)
+	next, err := Acquire(dir, "unix:///test.sock", project)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,3 +1,5 @@
+// Decoding the model: the root mapping, the project name, the network, volumes and each service's fields.
+
 package topology
 
 import (

@@ -1,3 +1,5 @@
+// Decoding typed fields: durations, health checks and resources, within the bounds the Engine enforces.
+
 package topology
 
 import (

@@ -1,3 +1,5 @@
+// The dependency graph: service order, start levels, who calls whom, the entry, cycles, and renaming a project.
+
 package topology
 
 import (
@@ -115,6 +117,23 @@ func (t *Topology) Callers(name string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Entry is the service a request enters by: the first, by name, that
+// publishes a port and that no service calls; "" when none does.
+func (t *Topology) Entry() string {
+	called := map[string]bool{}
+	for _, svc := range t.Services {
+		for _, c := range svc.Calls {
+			called[c.Service] = true
+		}
+	}
+	for _, name := range t.ServiceNames() {
+		if !called[name] && len(t.Services[name].Ports) > 0 {
+			return name
+		}
+	}
+	return ""
 }
 
 // cycles returns, for each group of services that depend on each other

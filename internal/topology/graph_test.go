@@ -1,3 +1,5 @@
+// Tests of the dependency graph: order, levels, callers, cycles, renaming and the entry service.
+
 package topology
 
 import (
@@ -135,5 +137,19 @@ func TestRename(t *testing.T) {
 	custom.Rename("two")
 	if custom.Network.Name != "shared" {
 		t.Errorf("an explicit network name changed: %q", custom.Network.Name)
+	}
+}
+
+func TestEntry(t *testing.T) {
+	for _, tc := range []struct{ name, src, want string }{
+		{"the published caller of a chain", "services:\n  a: {image: x, ports: [\"8080\"], calls: [b]}\n  b: {image: x, ports: [\"8081\"], calls: [c]}\n  c: {image: x}\n", "a"},
+		{"the first by name", "services:\n  z: {image: x, ports: [\"8080\"]}\n  m: {image: x, ports: [\"8080\"]}\n", "m"},
+		{"not one that is called", "services:\n  a: {image: x, calls: [b]}\n  b: {image: x, ports: [\"8080\"]}\n  c: {image: x, ports: [\"9090\"], calls: [b]}\n", "c"},
+		{"none published", "services:\n  a: {image: x, calls: [b]}\n  b: {image: x}\n", ""},
+		{"every published one is called", "services:\n  a: {image: x, calls: [b]}\n  b: {image: x, ports: [\"8080\"], calls: [c]}\n  c: {image: x, ports: [\"9090\"]}\n", ""},
+	} {
+		if got := mustParse(t, tc.src).Entry(); got != tc.want {
+			t.Errorf("%s: Entry() = %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }

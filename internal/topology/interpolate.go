@@ -1,3 +1,5 @@
+// Interpolation: $VAR, ${VAR:-word} and compose's other forms, expanded in a scalar as compose does.
+
 package topology
 
 import (

@@ -1,3 +1,5 @@
+// Tests of interpolation, of command words and of the port short syntax.
+
 package topology
 
 import (

@@ -1,3 +1,5 @@
+// Tests of the limits (services, alias bombs, file size), of Load, of YAML syntax errors' lines, with fuzzing and benchmarks.
+
 package topology
 
 import (
@@ -77,25 +79,30 @@ func TestFileSizeLimit(t *testing.T) {
 	if err := os.WriteFile(path, []byte(huge+strings.Repeat("#\n", MaxFileBytes)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "the limit: refused") {
+	if _, err := Load(path, nil); err == nil || !strings.Contains(err.Error(), "the limit: refused") {
 		t.Errorf("Load: err = %v", err)
 	}
-	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || !strings.Contains(err.Error(), "read topology") {
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml"), nil); err == nil || !strings.Contains(err.Error(), "read topology") {
 		t.Errorf("Load of a missing file: err = %v", err)
 	}
 }
 
-func TestLoadUsesEnvironment(t *testing.T) {
-	t.Setenv("CHAINCTL_TEST_IMAGE", "from-process-env")
+func TestLoadUsesTheLookupItIsGiven(t *testing.T) {
+	env := func(k string) (string, bool) {
+		if k == "CHAINCTL_TEST_IMAGE" {
+			return "from-lookup", true
+		}
+		return "", false
+	}
 	path := filepath.Join(t.TempDir(), "Env Test.yaml")
 	if err := os.WriteFile(path, []byte("services:\n  a: {image: $CHAINCTL_TEST_IMAGE}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	top, err := Load(path)
+	top, err := Load(path, env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if top.Services["a"].Image != "from-process-env" || top.Name != "envtest" || top.File != path {
+	if top.Services["a"].Image != "from-lookup" || top.Name != "envtest" || top.File != path {
 		t.Errorf("top = %s", dump(top))
 	}
 }

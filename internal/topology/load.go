@@ -1,3 +1,5 @@
+// Load and Parse: reading a topology file within limits, YAML syntax errors with lines, and the decoder's state.
+
 package topology
 
 import (
@@ -44,9 +46,10 @@ func (e *Error) Error() string {
 	return loc + e.Path + ": " + e.Msg
 }
 
-// Load reads a topology file and parses it with the process environment
-// serving ${VAR} interpolation. Topology.File is path as given.
-func Load(path string) (*Topology, error) {
+// Load reads a topology file and parses it with lookupEnv serving ${VAR}
+// interpolation (cmd passes os.LookupEnv; nil: nothing is set).
+// Topology.File is path as given.
+func Load(path string, lookupEnv func(string) (string, bool)) (*Topology, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read topology: %w", err)
@@ -58,7 +61,7 @@ func Load(path string) (*Topology, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read topology: %w", err)
 	}
-	return Parse(data, path, os.LookupEnv)
+	return Parse(data, path, lookupEnv)
 }
 
 // Parse decodes, interpolates, normalises and validates a topology.

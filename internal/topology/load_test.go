@@ -1,3 +1,5 @@
+// Tests of Parse over testdata/valid-*.yaml and testdata/invalid-*.yaml, the flagship topology and project names.
+
 package topology
 
 import (
@@ -332,7 +334,7 @@ func TestAllProblemsAtOnce(t *testing.T) {
 }
 
 func TestFlagshipTopology(t *testing.T) {
-	top, err := Load("../../topologies/abc.yaml")
+	top, err := Load("../../topologies/abc.yaml", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,3 +1,5 @@
+// YAML node helpers: one node read as one kind of value, field paths, mappings with merge keys, and known fields.
+
 package topology
 
 import (

@@ -1,3 +1,5 @@
+// Ports and mounts: the short and long port syntax, port ranges, and volume and bind mounts.
+
 package topology
 
 import (

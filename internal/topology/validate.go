@@ -1,3 +1,5 @@
+// Validation of the whole topology: references, dependency cycles and clashing host ports.
+
 package topology
 
 import (

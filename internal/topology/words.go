@@ -1,3 +1,5 @@
+// Shell words: a command string split into words with shell quoting, as compose does.
+
 package topology
 
 import (

@@ -1,5 +1,6 @@
 // Package app is chainctl's command line: one file per verb, each mapping
-// its flags to one call into internal/.
+// its flags to one call into internal/. The environment is read here, once
+// (env.go); nothing below cmd/ reads it.
 package app
 
 import (
@@ -8,9 +9,10 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/docker/docker/client"
 	"github.com/spf13/cobra"
 
-	"github.com/chainctl/chainctl/internal/engine"
+	"github.com/chainctl/chainctl/internal/backend"
 	"github.com/chainctl/chainctl/internal/progress"
 	"github.com/chainctl/chainctl/internal/topology"
 )
@@ -30,18 +32,29 @@ type globals struct {
 	progress string
 	quiet    bool
 
+	env            env
 	stdout, stderr io.Writer
 }
 
 // errUsage marks command-line mistakes (exit 2).
 type errUsage struct{ error }
 
+// usageArgs makes a wrong number of arguments a usage error (exit 2).
+func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return errUsage{err}
+		}
+		return nil
+	}
+}
+
 // errSilent is an error whose message was already printed (exit 1).
 var errSilent = errors.New("")
 
 // Run executes chainctl with args and returns the process exit code.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	g := &globals{stdout: stdout, stderr: stderr}
+	g := &globals{env: readEnv(), stdout: stdout, stderr: stderr}
 	root := newRootCmd(g)
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -99,25 +112,56 @@ func addFileFlag(cmd *cobra.Command, g *globals) {
 
 // reporter builds the progress reporter the flags ask for, on stderr.
 func (g *globals) reporter() (progress.Closer, error) {
-	if g.quiet {
+	mode := g.progress
+	switch {
+	case g.quiet:
 		return progress.Discard, nil
+	case (mode == "auto" || mode == "") && g.env.dumbTerminal:
+		mode = "plain"
 	}
-	return progress.New(g.progress, g.stderr)
+	return progress.New(mode, g.stderr)
 }
 
-// connect opens the engine with the requested progress reporter; the
-// returned func flushes the reporter and closes the client.
-func (g *globals) connect(ctx context.Context) (*engine.Engine, func(), error) {
+// options are what every verb tells the door into the engine.
+func (g *globals) options(project, kind string, rep progress.Reporter) backend.Options {
+	return backend.Options{
+		Project: project, Kind: kind, Progress: rep, APITimeout: g.env.apiTimeout,
+		Client: []client.Opt{client.FromEnv}, LockDir: g.env.lockDir,
+	}
+}
+
+// session is an open project on its backend; close flushes the progress
+// output and releases the connection.
+type session struct {
+	*backend.Session
+	rep progress.Closer
+}
+
+func (s *session) close() {
+	s.rep.Close()
+	s.Session.Close()
+}
+
+// open resolves the project a verb acts on (-p, else -f's, else
+// $CHAINCTL_PROJECT, else the only one on the engine) and opens it on the
+// backend it runs on (kind "": wherever it runs).
+func (g *globals) open(ctx context.Context, project, kind string) (*session, error) {
 	rep, err := g.reporter()
 	if err != nil {
-		return nil, nil, errUsage{err}
+		return nil, errUsage{err}
 	}
-	e, err := engine.Connect(ctx, rep)
+	if project == "" {
+		if project, err = g.projectName(); err != nil {
+			rep.Close()
+			return nil, err
+		}
+	}
+	s, err := backend.Open(ctx, g.options(project, kind, rep))
 	if err != nil {
 		rep.Close()
-		return nil, nil, err
+		return nil, err
 	}
-	return e, func() { rep.Close(); e.Close() }, nil
+	return &session{Session: s, rep: rep}, nil
 }
 
 // loadFile loads the topology named by the positional argument or -f.
@@ -129,7 +173,7 @@ func (g *globals) loadFile(args []string) (*topology.Topology, error) {
 	if path == "" {
 		return nil, errUsage{errors.New("no topology file: give FILE or -f FILE")}
 	}
-	t, err := topology.Load(path)
+	t, err := topology.Load(path, g.env.lookup)
 	if err != nil {
 		return nil, fmt.Errorf("invalid topology:\n%w", err)
 	}
@@ -139,33 +183,18 @@ func (g *globals) loadFile(args []string) (*topology.Topology, error) {
 	return t, nil
 }
 
-// openProject connects, resolves the project a file-less verb acts on and
-// the backend it runs on (docker or swarm, from what the engine holds);
-// done flushes progress and closes the client.
-func (g *globals) openProject(ctx context.Context) (b engine.Backend, project string, done func(), err error) {
-	e, done, err := g.connect(ctx)
-	if err != nil {
-		return nil, "", nil, err
-	}
-	project, err = g.projectName(ctx, e)
-	if err == nil {
-		b, err = e.Backend(ctx, project, "")
-	}
-	if err != nil {
-		done()
-		return nil, "", nil, err
-	}
-	return b, project, done, nil
-}
-
-// projectName resolves which project a file-less verb acts on.
-func (g *globals) projectName(ctx context.Context, e *engine.Engine) (string, error) {
-	if g.project == "" && g.file != "" {
+// projectName is the project a file-less verb acts on, "" for the only one
+// on the engine.
+func (g *globals) projectName() (string, error) {
+	switch {
+	case g.project != "":
+		return g.project, nil
+	case g.file != "":
 		t, err := g.loadFile(nil)
 		if err != nil {
 			return "", err
 		}
 		return t.Name, nil
 	}
-	return e.ResolveProject(ctx, g.project)
+	return g.env.project, nil
 }

@@ -1,13 +1,16 @@
+// The break verb: inject a fault into services, optionally healing after --for.
+
 package app
 
 import (
-	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/chainctl/chainctl/internal/backend"
 	"github.com/chainctl/chainctl/internal/engine"
 )
 
@@ -21,58 +24,72 @@ func newBreakCmd(g *globals) *cobra.Command {
 	var f breakFlags
 	cmd := &cobra.Command{
 		Use:   "break SERVICE[/N]...",
-		Short: "Inject a failure into services (kill, stop, pause, disconnect, remove, restart, scale-zero)",
-		Long: `Inject a failure into every replica of SERVICE, or only replica N with SERVICE/N.
-
-Modes (all through the Engine API):
-  kill        SIGKILL, an abrupt crash (--signal for another signal)
-  stop        graceful stop with the service's grace period
-  pause       freeze the processes: callers hang until their timeout
-  disconnect  cut the container off the project network (a partition)
-  remove      delete the container, as kubectl delete deployment does
-  restart     a crash and a come-back
-
-On a swarm (a project brought up with --engine swarm):
-  kill        SIGKILL one task's container: the swarm starts a new task
-  scale-zero  set the service's replicas to 0
-  remove      remove the service
-  pause, disconnect  as above, on tasks that run on this engine's node
-(stop and restart are docker-only: the swarm would restart the task.)`,
-		Args: cobra.MinimumNArgs(1),
+		Short: "Inject a failure into services (" + strings.Join(backend.ModeNames(), ", ") + ")",
+		Long:  breakHelp(),
+		Args:  usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runBreak(cmd, g, f, args)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.mode, "mode", "m", engine.ModeKill, "failure to inject; docker: kill, stop, pause, disconnect, remove, restart; swarm: kill, scale-zero, remove, pause, disconnect")
+	var kinds []string
+	for _, k := range engine.Kinds {
+		kinds = append(kinds, k+": "+strings.Join(engine.ModeNames(backend.Modes(k)), ", "))
+	}
+	fl.StringVarP(&f.mode, "mode", "m", engine.ModeKill, "failure to inject; "+strings.Join(kinds, "; "))
 	fl.StringVarP(&f.signal, "signal", "s", "", "signal for --mode kill (default SIGKILL)")
 	fl.DurationVar(&f.dur, "for", 0, "heal automatically after this long (Ctrl-C heals at once)")
+	_ = cmd.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions(backend.ModeNames(), cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
-func runBreak(cmd *cobra.Command, g *globals, f breakFlags, args []string) error {
-	targets := make([]engine.Target, len(args))
-	for i, a := range args {
-		t, err := engine.ParseTarget(a)
-		if err != nil {
-			return errUsage{err}
+// breakHelp lists every backend's modes, from the backends' own lists.
+func breakHelp() string {
+	var b strings.Builder
+	b.WriteString("Inject a failure into every replica of SERVICE, or only replica N with SERVICE/N.\n")
+	titles := map[string]string{
+		engine.KindDocker: "Modes (all through the Engine API)",
+		engine.KindSwarm:  "On a swarm (a project brought up with --engine swarm)",
+	}
+	for _, k := range engine.Kinds {
+		fmt.Fprintf(&b, "\n%s:\n", titles[k])
+		for _, m := range backend.Modes(k) {
+			fmt.Fprintf(&b, "  %-11s %s\n", m.Name, m.Help)
 		}
-		targets[i] = t
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func runBreak(cmd *cobra.Command, g *globals, f breakFlags, args []string) error {
+	targets, err := engine.ParseTargets(args)
+	if err != nil {
+		return errUsage{err}
+	}
+	if !slices.Contains(backend.ModeNames(), f.mode) {
+		return errUsage{fmt.Errorf("--mode %q: want one of %s", f.mode, strings.Join(backend.ModeNames(), ", "))}
+	}
+	if f.dur < 0 {
+		return errUsage{fmt.Errorf("--for %s: want a positive duration", f.dur)}
 	}
 	ctx := cmd.Context()
-	e, project, done, err := g.openProject(ctx)
+	s, err := g.open(ctx, "", "")
 	if err != nil {
 		return err
 	}
-	defer done()
-	res, err := e.Break(ctx, project, targets, engine.BreakOptions{Mode: f.mode, Signal: f.signal})
+	defer s.close()
+	res, err := s.Break(ctx, s.Project, targets, engine.BreakOptions{Mode: f.mode, Signal: f.signal})
 	if res != nil {
 		printBreak(g, f.mode, res)
 	}
 	if err != nil || f.dur <= 0 || len(res.Broken) == 0 {
 		return err
 	}
-	return healAfter(ctx, g, e, project, args, f.dur)
+	fmt.Fprintf(g.stderr, "healing in %s (Ctrl-C heals now)\n", f.dur)
+	healed, err := engine.HealAfter(ctx, s, s.Project, args, f.dur)
+	if healed != nil {
+		printHeal(g, healed)
+	}
+	return err
 }
 
 func printBreak(g *globals, mode string, res *engine.BreakResult) {
@@ -88,28 +105,4 @@ func printBreak(g *globals, mode string, res *engine.BreakResult) {
 	} else {
 		fmt.Fprintln(g.stdout, "affected callers: none")
 	}
-}
-
-// healAfter waits d, or until Ctrl-C, then heals. After Ctrl-C it heals on
-// a fresh context and still reports the interruption (exit 130).
-func healAfter(ctx context.Context, g *globals, e engine.Backend, project string, services []string, d time.Duration) error {
-	fmt.Fprintf(g.stderr, "healing in %s (Ctrl-C heals now)\n", d)
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	healCtx := ctx
-	select {
-	case <-timer.C:
-	case <-ctx.Done():
-		var cancel context.CancelFunc
-		healCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), engine.DefaultWaitTimeout)
-		defer cancel()
-	}
-	res, err := e.Heal(healCtx, project, services, engine.HealOptions{})
-	if res != nil {
-		printHeal(g, res)
-	}
-	if err != nil {
-		return err
-	}
-	return ctx.Err()
 }

@@ -1,3 +1,5 @@
+// The call verb: one request through the chain's entry, rendered hop by hop, or --watch until Ctrl-C.
+
 package app
 
 import (
@@ -6,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -30,7 +31,7 @@ func newCallCmd(g *globals) *cobra.Command {
 		Long: `Send one request to the entry service (default: the service with a published
 port that nobody calls) and render the chain: each hop with ✓ or ✗, its
 instance, version and time, and the error where the chain broke.`,
-		Args: cobra.MaximumNArgs(1),
+		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runCall(cmd, g, f, args)
 		},
@@ -43,18 +44,28 @@ instance, version and time, and the error where the chain broke.`,
 	return cmd
 }
 
+func (f callFlags) check() error {
+	if f.watch && f.interval <= 0 {
+		return errUsage{fmt.Errorf("--interval %s: want a positive duration", f.interval)}
+	}
+	return nil
+}
+
 func runCall(cmd *cobra.Command, g *globals, f callFlags, args []string) error {
+	if err := f.check(); err != nil {
+		return err
+	}
 	ctx := cmd.Context()
-	e, project, done, err := g.openProject(ctx)
+	s, err := g.open(ctx, "", "")
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer s.close()
 	want := ""
 	if len(args) > 0 {
 		want = args[0]
 	}
-	service, url, err := e.Endpoint(ctx, project, want)
+	service, url, err := s.Endpoint(ctx, s.Project, want)
 	var notServing *engine.NotServingError
 	if err != nil && !errors.As(err, &notServing) {
 		return err
@@ -63,12 +74,13 @@ func runCall(cmd *cobra.Command, g *globals, f callFlags, args []string) error {
 	if f.watch {
 		// A healed entry may come back on another engine-chosen port.
 		endpoint := func() string {
-			if _, u, err := e.Endpoint(ctx, project, service); err == nil {
+			if _, u, err := s.Endpoint(ctx, s.Project, service); err == nil {
 				return u
 			}
 			return ""
 		}
-		return watch(ctx, g, f, client, service, url, endpoint)
+		link.Watch(ctx, g.stdout, link.WatchOptions{Service: service, URL: url, Endpoint: endpoint, Client: client, Interval: f.interval, Timeout: f.timeout})
+		return nil
 	}
 	n := &link.Node{Service: service, Error: "not reachable: no published port is up (see chainctl ps)"}
 	if url != "" {
@@ -84,7 +96,7 @@ func runCall(cmd *cobra.Command, g *globals, f callFlags, args []string) error {
 		return err
 	}
 	if !n.OK() {
-		swarmHint(ctx, g, e, project)
+		swarmHint(ctx, g, s, s.Project)
 		return errSilent
 	}
 	return nil
@@ -102,65 +114,9 @@ func swarmHint(ctx context.Context, g *globals, e engine.Backend, project string
 		return
 	}
 	for _, r := range rows {
-		if strings.Contains(r.Error, "without IPVS") {
+		if r.Unroutable {
 			fmt.Fprintf(g.stderr, "hint: %s has a virtual IP that this kernel cannot route (no IPVS): run `chainctl up --engine swarm --endpoint-mode dnsrr`\n", r.Service)
 			return
 		}
 	}
-}
-
-// watch calls until Ctrl-C, one line per call, then sums up: how many
-// failed, when the chain first broke and when it came back.
-func watch(ctx context.Context, g *globals, f callFlags, client *http.Client, service, url string, endpoint func() string) error {
-	var total, failures int
-	var firstFailure, recovered time.Time
-	broken := false
-	tick := time.NewTicker(f.interval)
-	defer tick.Stop()
-	for {
-		if url == "" {
-			url = endpoint()
-		}
-		n := &link.Node{Service: service, Error: "not reachable: no published port is up"}
-		if url != "" {
-			n = link.Fetch(ctx, client, url, service, f.timeout)
-		}
-		if n.Instance == "" {
-			url = "" // the entry itself failed: look its port up again
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		now := time.Now()
-		total++
-		status := "ok"
-		if !n.OK() {
-			failures++
-			status = "BROKEN"
-			if firstFailure.IsZero() {
-				firstFailure = now
-			}
-			broken = true
-		} else if broken {
-			recovered, broken = now, false
-		}
-		fmt.Fprintf(g.stdout, "%s  %3d  %-6s  %s\n", now.Format("15:04:05.000"), n.Status, status, link.Path(n))
-		select {
-		case <-ctx.Done():
-		case <-tick.C:
-			continue
-		}
-		break
-	}
-	fmt.Fprintf(g.stdout, "\n%d calls, %d failed", total, failures)
-	if !firstFailure.IsZero() {
-		fmt.Fprintf(g.stdout, "; first failure %s", firstFailure.Format("15:04:05.000"))
-		if !recovered.IsZero() {
-			fmt.Fprintf(g.stdout, ", recovered %s (%s later)", recovered.Format("15:04:05.000"), recovered.Sub(firstFailure).Round(time.Millisecond))
-		} else {
-			fmt.Fprint(g.stdout, ", not recovered")
-		}
-	}
-	fmt.Fprintln(g.stdout)
-	return nil
 }

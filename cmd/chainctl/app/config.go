@@ -1,3 +1,5 @@
+// The config verb: validate a topology and print its normalized form.
+
 package app
 
 import (
@@ -17,7 +19,7 @@ func newConfigCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config [FILE]",
 		Short: "Validate a topology and print its normalized form",
-		Args:  cobra.MaximumNArgs(1),
+		Args:  usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(_ *cobra.Command, args []string) error {
 			return runConfig(g, f, args)
 		},

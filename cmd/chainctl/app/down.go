@@ -1,3 +1,5 @@
+// The down verb: remove everything the project made, found by its labels.
+
 package app
 
 import (
@@ -19,7 +21,7 @@ func newDownCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "down",
 		Short: "Remove the project's containers, network and volumes (found by label, no file needed)",
-		Args:  cobra.NoArgs,
+		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDown(cmd, g, f)
 		},
@@ -31,23 +33,23 @@ func newDownCmd(g *globals) *cobra.Command {
 
 func runDown(cmd *cobra.Command, g *globals, f downFlags) error {
 	ctx := cmd.Context()
-	e, project, done, err := g.openProject(ctx)
+	s, err := g.open(ctx, "", "")
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer s.close()
 	opts := engine.DownOptions{KeepVolumes: f.keepVolumes}
 	if f.timeout >= 0 {
 		opts.Timeout = &f.timeout
 	}
-	res, err := e.Down(ctx, project, opts)
+	res, err := s.Down(ctx, s.Project, opts)
 	if res != nil {
 		what := fmt.Sprintf("%d containers", len(res.Containers))
-		if e.Kind() == engine.KindSwarm {
+		if s.Kind() == engine.KindSwarm {
 			what = fmt.Sprintf("%d services", len(res.Services))
 		}
 		fmt.Fprintf(g.stdout, "project %s: removed %s, %d networks, %d volumes\n",
-			project, what, len(res.Networks), len(res.Volumes))
+			s.Project, what, len(res.Networks), len(res.Volumes))
 	}
 	return err
 }

@@ -1,3 +1,5 @@
+// The export verb: a topology as Kubernetes manifests or a compose file.
+
 package app
 
 import (
@@ -25,7 +27,7 @@ func newExportCmd(g *globals) *cobra.Command {
 		Long: `Write a topology as Kubernetes manifests (Deployments, Services, a NodePort
 Service per service that publishes ports, PersistentVolumeClaims) or as a
 docker-compose file (format 2.4). Nothing is sent to the engine.`,
-		Args: cobra.MaximumNArgs(1),
+		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(_ *cobra.Command, args []string) error {
 			return runExport(g, f, args)
 		},

@@ -1,3 +1,5 @@
+// The heal verb: undo the faults services show and wait until healthy.
+
 package app
 
 import (
@@ -31,12 +33,12 @@ func newHealCmd(g *globals) *cobra.Command {
 
 func runHeal(cmd *cobra.Command, g *globals, f healFlags, services []string) error {
 	ctx := cmd.Context()
-	e, project, done, err := g.openProject(ctx)
+	s, err := g.open(ctx, "", "")
 	if err != nil {
 		return err
 	}
-	defer done()
-	res, err := e.Heal(ctx, project, services, engine.HealOptions{NoWait: f.noWait, WaitTimeout: f.waitTimeout})
+	defer s.close()
+	res, err := s.Heal(ctx, s.Project, services, engine.HealOptions{NoWait: f.noWait, WaitTimeout: f.waitTimeout})
 	if res != nil {
 		printHeal(g, res)
 	}

@@ -1,11 +1,12 @@
+// The logs verb: the project's logs, prefixed with service-n.
+
 package app
 
 import (
-	"os"
-
 	"github.com/spf13/cobra"
 
 	"github.com/chainctl/chainctl/internal/engine"
+	"github.com/chainctl/chainctl/internal/progress"
 )
 
 type logsFlags struct {
@@ -34,24 +35,15 @@ func newLogsCmd(g *globals) *cobra.Command {
 
 func runLogs(cmd *cobra.Command, g *globals, f logsFlags, services []string) error {
 	ctx := cmd.Context()
-	e, project, done, err := g.openProject(ctx)
+	s, err := g.open(ctx, "", "")
 	if err != nil {
 		return err
 	}
-	defer done()
-	color := !f.noColor && isTerminal(g.stdout)
-	err = e.Logs(ctx, project, engine.LogsOptions{Services: services, Follow: f.follow, Tail: f.tail, Since: f.since, Color: color}, g.stdout)
+	defer s.close()
+	color := !f.noColor && progress.IsTerminal(g.stdout)
+	err = s.Logs(ctx, s.Project, engine.LogsOptions{Services: services, Follow: f.follow, Tail: f.tail, Since: f.since, Color: color}, g.stdout)
 	if f.follow && ctx.Err() != nil {
 		return nil // Ctrl-C is how one stops following
 	}
 	return err
-}
-
-func isTerminal(w any) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

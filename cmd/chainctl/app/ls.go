@@ -1,3 +1,5 @@
+// The ls verb: the chainctl projects on the engine.
+
 package app
 
 import (
@@ -5,6 +7,7 @@ import (
 	"fmt"
 	"text/tabwriter"
 
+	"github.com/chainctl/chainctl/internal/backend"
 	"github.com/spf13/cobra"
 )
 
@@ -17,7 +20,7 @@ func newLsCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ls",
 		Short: "List the chainctl projects on the engine",
-		Args:  cobra.NoArgs,
+		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runLs(cmd, g, f)
 		},
@@ -28,12 +31,12 @@ func newLsCmd(g *globals) *cobra.Command {
 
 func runLs(cmd *cobra.Command, g *globals, f lsFlags) error {
 	ctx := cmd.Context()
-	e, done, err := g.connect(ctx)
+	rep, err := g.reporter()
 	if err != nil {
-		return err
+		return errUsage{err}
 	}
-	defer done()
-	ps, err := e.Projects(ctx)
+	defer rep.Close()
+	ps, err := backend.Projects(ctx, g.options("", "", rep))
 	if err != nil {
 		return err
 	}

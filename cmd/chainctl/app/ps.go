@@ -1,3 +1,5 @@
+// The ps verb: the project's containers (tasks on a swarm) with state, health, ports and fault.
+
 package app
 
 import (
@@ -20,7 +22,7 @@ func newPSCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ps",
 		Short: "List the project's containers with their state, health, ports and fault",
-		Args:  cobra.NoArgs,
+		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runPS(cmd, g, f)
 		},
@@ -31,12 +33,12 @@ func newPSCmd(g *globals) *cobra.Command {
 
 func runPS(cmd *cobra.Command, g *globals, f psFlags) error {
 	ctx := cmd.Context()
-	e, project, done, err := g.openProject(ctx)
+	s, err := g.open(ctx, "", "")
 	if err != nil {
 		return err
 	}
-	defer done()
-	rows, err := e.PS(ctx, project)
+	defer s.close()
+	rows, err := s.PS(ctx, s.Project)
 	if err != nil {
 		return err
 	}
@@ -49,7 +51,7 @@ func runPS(cmd *cobra.Command, g *globals, f psFlags) error {
 		return enc.Encode(rows)
 	}
 	w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-	if e.Kind() == engine.KindSwarm {
+	if s.Kind() == engine.KindSwarm {
 		fmt.Fprintln(w, "SERVICE\tTASK\tNODE\tSTATE\tHEALTH\tPORTS\tFAULT\tERROR")
 		for _, r := range rows {
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Service, r.Container, dash(r.Node), r.State, r.Health, dash(strings.Join(r.Ports, ", ")), r.Fault, dash(r.Error))

@@ -1,3 +1,5 @@
+// The up verb: bring a topology up on docker or swarm and print what runs.
+
 package app
 
 import (
@@ -27,7 +29,7 @@ func newUpCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "up [FILE]",
 		Short: "Create and start a topology's network, volumes and services, and wait until healthy",
-		Args:  cobra.MaximumNArgs(1),
+		Args:  usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runUp(cmd, g, f, args)
 		},
@@ -53,19 +55,15 @@ func runUp(cmd *cobra.Command, g *globals, f upFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	ctx := cmd.Context()
-	e, done, err := g.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
 	if err := checkSwarmFlags(f); err != nil {
 		return err
 	}
-	b, err := e.Backend(ctx, t.Name, f.engine)
+	ctx := cmd.Context()
+	b, err := g.open(ctx, t.Name, f.engine)
 	if err != nil {
 		return err
 	}
+	defer b.close()
 	res, err := b.Up(ctx, t, engine.UpOptions{
 		NoWait: f.noWait, WaitTimeout: f.waitTimeout, RemoveOrphans: f.removeOrphans, KeepOnFailure: f.keepOnFailure,
 		Policy: f.policy, EndpointMode: f.endpointMode, PublishMode: f.publishMode,

@@ -1,3 +1,5 @@
+// The version verb.
+
 package app
 
 import (
@@ -12,7 +14,7 @@ func newVersionCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print chainctl's version",
-		Args:  cobra.NoArgs,
+		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(*cobra.Command, []string) error {
 			_, err := fmt.Fprintf(g.stdout, "chainctl %s\n", version.String())
 			return err

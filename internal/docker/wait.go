@@ -1,4 +1,6 @@
-package engine
+// Waiting for running and healthy, and saying what was last seen when it does not come.
+
+package docker
 
 import (
 	"bytes"
@@ -12,12 +14,9 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/pkg/stdcopy"
 
+	"github.com/chainctl/chainctl/internal/engine"
 	"github.com/chainctl/chainctl/internal/progress"
 )
-
-// pollInterval is how often a wait looks at the engine: one list call for
-// the whole project, however many containers it waits for.
-const pollInterval = 100 * time.Millisecond
 
 // readiness is what one look at a container says.
 type readiness int
@@ -59,18 +58,16 @@ func judge(c container.Summary, failOnUnhealthy bool) (readiness, string) {
 // A freshly started container that turns unhealthy has failed; one being
 // healed (unpaused, reconnected) is unhealthy until its next probe passes,
 // so heal waits instead (failOnUnhealthy false).
-func (e *Engine) waitReady(ctx context.Context, project string, ids map[string]string, timeout time.Duration, failOnUnhealthy bool) error {
-	deadline := time.Now().Add(timeout)
+func (b *Backend) waitReady(ctx context.Context, project string, ids map[string]string, timeout time.Duration, failOnUnhealthy bool) error {
 	last := map[string]string{}
 	reported := map[string]string{}
-	tick := time.NewTicker(pollInterval)
-	defer tick.Stop()
-	for {
-		cs, err := e.containers(ctx, project)
+	var byID map[string]container.Summary
+	err := engine.Poll(ctx, engine.PollInterval, time.Now().Add(timeout), func() (bool, error) {
+		cs, err := engine.Containers(ctx, b.api, project)
 		if err != nil {
-			return err
+			return false, err
 		}
-		byID := map[string]container.Summary{}
+		byID = map[string]container.Summary{}
 		for _, c := range cs {
 			byID[c.ID] = c
 		}
@@ -78,40 +75,34 @@ func (e *Engine) waitReady(ctx context.Context, project string, ids map[string]s
 		for id, name := range ids {
 			c, ok := byID[id]
 			if !ok {
-				return fmt.Errorf("%s was removed while chainctl waited for it", name)
+				return false, fmt.Errorf("%s was removed while chainctl waited for it", name)
 			}
 			state, seen := judge(c, failOnUnhealthy)
 			last[name] = seen
 			if reported[name] != seen {
 				reported[name] = seen
-				e.progress.Report(progress.Event{Kind: "container", Resource: name, Status: seen, Done: state == ready, Failed: state == failed})
+				b.c.Progress.Report(progress.Event{Kind: "container", Resource: name, Status: seen, Done: state == ready, Failed: state == failed})
 			}
 			switch state {
 			case failed:
-				return e.explainFailure(ctx, c)
+				return false, b.explainFailure(ctx, c)
 			case pending:
 				waiting++
 			}
 		}
-		if waiting == 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return e.explainTimeout(ctx, ids, byID, last, timeout)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-tick.C:
-		}
+		return waiting == 0, nil
+	})
+	if errors.Is(err, engine.ErrPollDeadline) {
+		return b.explainTimeout(ctx, ids, byID, last, timeout)
 	}
+	return err
 }
 
 // explainFailure says why a container stopped being a candidate: its exit
 // code and last log lines, or its last health probe.
-func (e *Engine) explainFailure(ctx context.Context, c container.Summary) error {
-	name, svc := containerName(c), c.Labels[LabelService]
-	ins, err := e.api.ContainerInspect(ctx, c.ID)
+func (b *Backend) explainFailure(ctx context.Context, c container.Summary) error {
+	name, svc := engine.NameOf(c), c.Labels[engine.LabelService]
+	ins, err := b.api.ContainerInspect(ctx, c.ID)
 	if err != nil {
 		return fmt.Errorf("service %s (%s) failed: %s", svc, name, c.Status)
 	}
@@ -126,21 +117,21 @@ func (e *Engine) explainFailure(ctx context.Context, c container.Summary) error 
 	if ins.State != nil && ins.State.Error != "" {
 		msg += ": " + ins.State.Error
 	}
-	if logs := e.tailLogs(ctx, c.ID, 5); logs != "" {
+	if logs := b.tailLogs(ctx, c.ID, 5); logs != "" {
 		msg += "; last log lines:\n" + logs
 	}
 	return errors.New(msg)
 }
 
-func (e *Engine) explainTimeout(ctx context.Context, ids map[string]string, byID map[string]container.Summary, last map[string]string, timeout time.Duration) error {
+func (b *Backend) explainTimeout(ctx context.Context, ids map[string]string, byID map[string]container.Summary, last map[string]string, timeout time.Duration) error {
 	var msgs []string
 	for id, name := range ids {
 		c := byID[id]
 		if st, _ := judge(c, false); st == ready {
 			continue
 		}
-		msg := fmt.Sprintf("service %s (%s) not ready after %s: last seen %s", c.Labels[LabelService], name, timeout, last[name])
-		if ins, err := e.api.ContainerInspect(ctx, id); err == nil && ins.State != nil && ins.State.Health != nil {
+		msg := fmt.Sprintf("service %s (%s) not ready after %s: last seen %s", c.Labels[engine.LabelService], name, timeout, last[name])
+		if ins, err := b.api.ContainerInspect(ctx, id); err == nil && ins.State != nil && ins.State.Health != nil {
 			msg += "; last probe said: " + lastProbe(ins)
 		}
 		msgs = append(msgs, msg)
@@ -163,8 +154,8 @@ func lastProbe(ins container.InspectResponse) string {
 }
 
 // tailLogs returns the container's last n log lines, indented.
-func (e *Engine) tailLogs(ctx context.Context, id string, n int) string {
-	rc, err := e.api.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: fmt.Sprint(n)})
+func (b *Backend) tailLogs(ctx context.Context, id string, n int) string {
+	rc, err := b.api.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: fmt.Sprint(n)})
 	if err != nil {
 		return ""
 	}

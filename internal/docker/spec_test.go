@@ -1,36 +1,20 @@
-package engine
+// Unit tests of the docker backend's pure parts: specs, hashes, restart policies, readiness, port clashes.
+
+package docker
 
 import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/network"
 
-	"github.com/chainctl/chainctl/internal/topology"
+	"github.com/chainctl/chainctl/internal/engine"
+	"github.com/chainctl/chainctl/internal/enginetest"
 )
 
-func testTopology() *topology.Topology {
-	grace := topology.Duration(3 * time.Second)
-	return &topology.Topology{
-		Name:    "p",
-		Network: topology.Network{Name: "p-net"},
-		Volumes: map[string]topology.Volume{"data": {Name: "p-data"}},
-		Services: map[string]*topology.Service{
-			"a": {Name: "a", Image: "img", Replicas: 1, Calls: []topology.Call{{Service: "b", Port: 8080}, {Service: "c", Port: 9000}},
-				Ports: []topology.Port{{HostIP: "127.0.0.1", HostPort: "8080", ContainerPort: "8080", Protocol: "tcp"}}},
-			"b": {Name: "b", Image: "img", Replicas: 2, Environment: map[string]string{"NEXT": "elsewhere:1"},
-				StopGracePeriod: &grace, Restart: "on-failure:3", ReadOnly: true, CapDrop: []string{"ALL"},
-				Resources: topology.Resources{CPUs: 0.5, Memory: 64 << 20}},
-			"c": {Name: "c", Image: "img", Replicas: 1, Volumes: []topology.Mount{{Type: "volume", Source: "data", Target: "/data"}}},
-		},
-	}
-}
-
 func TestBuildSpecMapsTheService(t *testing.T) {
-	top := testTopology()
+	top := enginetest.Topology()
 	a, err := buildSpec(top, top.Services["a"], 1, "sha256:1")
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +34,7 @@ func TestBuildSpecMapsTheService(t *testing.T) {
 	if got := a.Net.EndpointsConfig["p-net"]; got == nil || !slices.Equal(got.Aliases, []string{"a"}) {
 		t.Errorf("endpoint = %+v, want alias a on p-net", got)
 	}
-	for k, v := range map[string]string{LabelProject: "p", LabelService: "a", LabelReplica: "1", LabelConfigHash: a.Hash} {
+	for k, v := range map[string]string{engine.LabelProject: "p", engine.LabelService: "a", engine.LabelReplica: "1", engine.LabelConfigHash: a.Hash} {
 		if a.Config.Labels[k] != v {
 			t.Errorf("label %s = %q, want %q", k, a.Config.Labels[k], v)
 		}
@@ -58,7 +42,7 @@ func TestBuildSpecMapsTheService(t *testing.T) {
 }
 
 func TestBuildSpecKeepsExplicitNextAndLimits(t *testing.T) {
-	top := testTopology()
+	top := enginetest.Topology()
 	b, err := buildSpec(top, top.Services["b"], 2, "sha256:1")
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +70,7 @@ func TestBuildSpecKeepsExplicitNextAndLimits(t *testing.T) {
 }
 
 func TestConfigHashChangesOnlyWithTheDefinition(t *testing.T) {
-	top := testTopology()
+	top := enginetest.Topology()
 	h := func(img string) string {
 		s, err := buildSpec(top, top.Services["a"], 1, img)
 		if err != nil {
@@ -141,43 +125,8 @@ func TestJudgeReadsHealthFromStatus(t *testing.T) {
 	}
 }
 
-func TestFaultFromEngineState(t *testing.T) {
-	on := &container.NetworkSettingsSummary{Networks: map[string]*network.EndpointSettings{"p-net": {}}}
-	off := &container.NetworkSettingsSummary{Networks: map[string]*network.EndpointSettings{}}
-	cases := []struct {
-		c    container.Summary
-		want string
-	}{
-		{container.Summary{State: "running", NetworkSettings: on}, FaultNone},
-		{container.Summary{State: "running", NetworkSettings: off}, FaultDisconnected},
-		{container.Summary{State: "paused", NetworkSettings: on}, FaultPaused},
-		{container.Summary{State: "exited", Status: "Exited (137) 2 seconds ago"}, FaultKilled},
-		{container.Summary{State: "exited", Status: "Exited (0) 2 seconds ago"}, FaultStopped},
-		{container.Summary{State: "exited", Status: "Exited (2) 2 seconds ago"}, FaultExited},
-	}
-	for _, c := range cases {
-		if got := fault(c.c, "p-net"); got != c.want {
-			t.Errorf("fault(%s %q) = %s, want %s", c.c.State, c.c.Status, got, c.want)
-		}
-	}
-}
-
-func TestParseTarget(t *testing.T) {
-	if tg, err := ParseTarget("b/2"); err != nil || tg != (Target{Service: "b", Replica: 2}) {
-		t.Errorf("ParseTarget(b/2) = %+v, %v", tg, err)
-	}
-	if tg, err := ParseTarget("c"); err != nil || tg != (Target{Service: "c"}) {
-		t.Errorf("ParseTarget(c) = %+v, %v", tg, err)
-	}
-	for _, bad := range []string{"b/0", "b/x", "/1"} {
-		if _, err := ParseTarget(bad); err == nil {
-			t.Errorf("ParseTarget(%q) accepted", bad)
-		}
-	}
-}
-
 func TestPortClashNamesTheHolder(t *testing.T) {
-	top := testTopology()
+	top := enginetest.Topology()
 	foreign := container.Summary{Names: []string{"/web"}, State: "running", Labels: map[string]string{},
 		Ports: []container.Port{{IP: "0.0.0.0", PublicPort: 8080, PrivatePort: 80, Type: "tcp"}}}
 	errs := portClashes(top, []container.Summary{foreign}, "tcp://remote:2376")
@@ -185,15 +134,9 @@ func TestPortClashNamesTheHolder(t *testing.T) {
 		t.Fatalf("errs = %v", errs)
 	}
 	own := foreign
-	own.Labels = map[string]string{LabelProject: "p", LabelService: "a"}
+	own.Labels = map[string]string{engine.LabelProject: "p", engine.LabelService: "a"}
 	if errs := portClashes(top, []container.Summary{own}, "tcp://remote:2376"); len(errs) != 0 {
 		t.Errorf("our own replica of a must not clash: %v", errs)
-	}
-}
-
-func TestEntryServiceIsPublishedAndUncalled(t *testing.T) {
-	if got := entryService(testTopology()); got != "a" {
-		t.Errorf("entry = %q, want a", got)
 	}
 }
 
@@ -204,17 +147,4 @@ func containsAll(s string, subs ...string) bool {
 		}
 	}
 	return true
-}
-
-func TestPolicyAsksForExplicitPermission(t *testing.T) {
-	top := testTopology()
-	top.Services["a"].Privileged = true
-	top.Services["b"].CapAdd = []string{"cap_sys_admin"}
-	top.Services["c"].Volumes = append(top.Services["c"].Volumes, topology.Mount{Type: "bind", Source: "/", Target: "/host"})
-	if errs := (Policy{}).check(top); len(errs) != 3 {
-		t.Errorf("default policy: %v, want 3 refusals", errs)
-	}
-	if errs := (Policy{AllowPrivileged: true, AllowHostAccess: true}).check(top); len(errs) != 0 {
-		t.Errorf("permissive policy: %v", errs)
-	}
 }

@@ -1,20 +1,21 @@
-package engine
+// Container specs: one replica of a service mapped to Engine API create options, with its config hash.
+
+package docker
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/go-connections/nat"
 
+	"github.com/chainctl/chainctl/internal/engine"
 	"github.com/chainctl/chainctl/internal/topology"
 	"github.com/chainctl/chainctl/internal/version"
 )
@@ -30,11 +31,6 @@ type containerSpec struct {
 	Hash    string
 }
 
-// ContainerName is <project>-<service>-<n>, as compose names them.
-func ContainerName(project, service string, replica int) string {
-	return fmt.Sprintf("%s-%s-%d", project, service, replica)
-}
-
 // buildSpec maps one replica of a service to Engine API create options.
 // imageID goes into the config hash so a rebuilt image recreates the
 // container, as compose does.
@@ -45,12 +41,12 @@ func buildSpec(t *topology.Topology, svc *topology.Service, replica int, imageID
 	}
 	cfg := &container.Config{
 		Image:        svc.Image,
-		Env:          environment(t.Name, svc, replica),
+		Env:          engine.Environment(t.Name, svc, replica),
 		Cmd:          svc.Command,
 		Entrypoint:   svc.Entrypoint,
 		User:         svc.User,
 		ExposedPorts: exposed,
-		Healthcheck:  healthConfig(svc.Healthcheck),
+		Healthcheck:  engine.HealthConfig(svc.Healthcheck),
 		Labels:       map[string]string{},
 	}
 	if svc.StopGracePeriod != nil {
@@ -65,7 +61,7 @@ func buildSpec(t *topology.Topology, svc *topology.Service, replica int, imageID
 		NetworkMode:    container.NetworkMode(t.Network.Name),
 		PortBindings:   bindings,
 		RestartPolicy:  restart,
-		Mounts:         mounts(t, svc),
+		Mounts:         engine.Mounts(t, svc),
 		ReadonlyRootfs: svc.ReadOnly,
 		CapAdd:         svc.CapAdd,
 		CapDrop:        svc.CapDrop,
@@ -91,14 +87,14 @@ func buildSpec(t *topology.Topology, svc *topology.Service, replica int, imageID
 	if err != nil {
 		return nil, err
 	}
-	cfg.Labels[LabelProject] = t.Name
-	cfg.Labels[LabelService] = svc.Name
-	cfg.Labels[LabelReplica] = strconv.Itoa(replica)
-	cfg.Labels[LabelConfigHash] = hash
-	cfg.Labels[LabelVersion] = version.String()
-	cfg.Labels[LabelServiceSpec] = string(svcJSON)
+	cfg.Labels[engine.LabelProject] = t.Name
+	cfg.Labels[engine.LabelService] = svc.Name
+	cfg.Labels[engine.LabelReplica] = strconv.Itoa(replica)
+	cfg.Labels[engine.LabelConfigHash] = hash
+	cfg.Labels[engine.LabelVersion] = version.String()
+	cfg.Labels[engine.LabelServiceSpec] = string(svcJSON)
 	return &containerSpec{
-		Name:    ContainerName(t.Name, svc.Name, replica),
+		Name:    engine.ContainerName(t.Name, svc.Name, replica),
 		Service: svc.Name,
 		Replica: replica,
 		Config:  cfg,
@@ -124,19 +120,6 @@ func configHash(cfg *container.Config, host *container.HostConfig, net *network.
 	return hex.EncodeToString(sum[:12]), nil
 }
 
-// environment is the service's environment plus what chainctl injects: NEXT
-// from `calls` (unless set) and the downward-API style CHAINCTL_* variables.
-func environment(project string, svc *topology.Service, replica int) []string {
-	env := svc.RunEnv(project)
-	env["CHAINCTL_REPLICA"] = strconv.Itoa(replica)
-	out := make([]string, 0, len(env))
-	for k, v := range env {
-		out = append(out, k+"="+v)
-	}
-	sort.Strings(out)
-	return out
-}
-
 func portBindings(ports []topology.Port) (nat.PortSet, nat.PortMap, error) {
 	if len(ports) == 0 {
 		return nil, nil, nil
@@ -154,37 +137,6 @@ func portBindings(ports []topology.Port) (nat.PortSet, nat.PortMap, error) {
 		}
 	}
 	return exposed, bindings, nil
-}
-
-func mounts(t *topology.Topology, svc *topology.Service) []mount.Mount {
-	var out []mount.Mount
-	for _, m := range svc.Volumes {
-		mt := mount.Mount{Target: m.Target, ReadOnly: m.ReadOnly, Source: m.Source, Type: mount.TypeBind}
-		if m.Type == "volume" {
-			mt.Type = mount.TypeVolume
-			if v, ok := t.Volumes[m.Source]; ok {
-				mt.Source = v.Name
-			}
-		}
-		out = append(out, mt)
-	}
-	return out
-}
-
-func healthConfig(h *topology.Healthcheck) *container.HealthConfig {
-	if h == nil {
-		return nil // the image's HEALTHCHECK applies
-	}
-	if h.Disable {
-		return &container.HealthConfig{Test: []string{"NONE"}}
-	}
-	return &container.HealthConfig{
-		Test:        h.Test,
-		Interval:    time.Duration(h.Interval),
-		Timeout:     time.Duration(h.Timeout),
-		StartPeriod: time.Duration(h.StartPeriod),
-		Retries:     h.Retries,
-	}
 }
 
 func restartPolicy(s string) (container.RestartPolicy, error) {

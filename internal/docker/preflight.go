@@ -1,103 +1,20 @@
-package engine
+// Preflight: before anything is created, names and host ports nobody else holds.
+
+package docker
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"sort"
 	"strconv"
-	"strings"
 	"syscall"
-	"time"
 
-	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/image"
 	"github.com/docker/go-connections/nat"
 
+	"github.com/chainctl/chainctl/internal/engine"
 	"github.com/chainctl/chainctl/internal/topology"
 )
-
-// pullTimeout bounds the attempt to pull a missing image: on a machine
-// without a registry it must fail fast, with the hint to build it.
-const pullTimeout = 20 * time.Second
-
-// resolveImages maps every image the topology uses to its ID, pulling what
-// is missing when a registry answers.
-func (e *Engine) resolveImages(ctx context.Context, t *topology.Topology) (map[string]string, error) {
-	users := map[string][]string{}
-	for _, name := range t.ServiceNames() {
-		img := t.Services[name].Image
-		users[img] = append(users[img], name)
-	}
-	images := make([]string, 0, len(users))
-	for img := range users {
-		images = append(images, img)
-	}
-	sort.Strings(images)
-	ids := make([]string, len(images))
-	err := parallel(indexes(len(images)), func(i int) error {
-		id, err := e.imageID(ctx, images[i])
-		if err != nil {
-			return fmt.Errorf("image %s (service %s): %w", images[i], strings.Join(users[images[i]], ", "), err)
-		}
-		ids[i] = id
-		return nil
-	})
-	out := map[string]string{}
-	for i, img := range images {
-		out[img] = ids[i]
-	}
-	return out, err
-}
-
-func indexes(n int) []int {
-	out := make([]int, n)
-	for i := range out {
-		out[i] = i
-	}
-	return out
-}
-
-func (e *Engine) imageID(ctx context.Context, ref string) (string, error) {
-	ins, err := e.api.ImageInspect(ctx, ref)
-	if err == nil {
-		return ins.ID, nil
-	}
-	if !cerrdefs.IsNotFound(err) {
-		return "", err
-	}
-	pctx, cancel := context.WithTimeout(ctx, pullTimeout)
-	defer cancel()
-	rc, pullErr := e.api.ImagePull(pctx, ref, image.PullOptions{})
-	if pullErr == nil {
-		_, pullErr = io.Copy(io.Discard, rc)
-		rc.Close()
-	}
-	if pullErr == nil {
-		if ins, err = e.api.ImageInspect(ctx, ref); err == nil {
-			return ins.ID, nil
-		}
-	}
-	return "", fmt.Errorf("not found on the engine and could not be pulled (%v); %s", firstLine(pullErr), buildHint(ref))
-}
-
-func buildHint(ref string) string {
-	if strings.HasPrefix(ref, "chainctl/link") {
-		return "build it with `make image`"
-	}
-	return fmt.Sprintf("build it (`docker build -t %s .`) or load it (`docker load`)", ref)
-}
-
-func firstLine(err error) string {
-	if err == nil {
-		return "no error"
-	}
-	s, _, _ := strings.Cut(err.Error(), "\n")
-	return s
-}
 
 // hostPort is one fixed host port a topology publishes.
 type hostPort struct {
@@ -134,14 +51,14 @@ func portClashes(t *topology.Topology, all []container.Summary, daemonHost strin
 	var errs []error
 	for _, hp := range fixedHostPorts(t) {
 		if c, ok := holder(all, hp); ok {
-			if ownedBy(c.Labels, t.Name) && c.Labels[LabelService] == hp.service {
+			if engine.OwnedBy(c.Labels, t.Name) && c.Labels[engine.LabelService] == hp.service {
 				continue
 			}
 			errs = append(errs, fmt.Errorf("service %s: host port %s is already in use by container %s%s",
-				hp.service, hp.addr(), containerName(c), projectNote(c)))
+				hp.service, hp.addr(), engine.NameOf(c), projectNote(c)))
 			continue
 		}
-		if localDaemon(daemonHost) {
+		if engine.LocalDaemon(daemonHost) {
 			if err := probePort(hp); err != nil {
 				errs = append(errs, fmt.Errorf("service %s: host port %s is already in use on this machine: %v", hp.service, hp.addr(), err))
 			}
@@ -155,7 +72,7 @@ func (hp hostPort) addr() string {
 }
 
 func projectNote(c container.Summary) string {
-	if p := c.Labels[LabelProject]; p != "" {
+	if p := c.Labels[engine.LabelProject]; p != "" {
 		return " (chainctl project " + p + ")"
 	}
 	return ""
@@ -179,12 +96,6 @@ func holder(all []container.Summary, hp hostPort) (container.Summary, bool) {
 func ipsOverlap(a, b string) bool {
 	wild := func(ip string) bool { return ip == "" || ip == "0.0.0.0" || ip == "::" }
 	return a == b || wild(a) || wild(b)
-}
-
-// localDaemon reports whether published ports land on this machine, so
-// that probing them here means something.
-func localDaemon(host string) bool {
-	return host == "" || strings.HasPrefix(host, "unix://") || strings.HasPrefix(host, "npipe://")
 }
 
 // probePort tries to bind the port the way docker-proxy will.
@@ -222,4 +133,23 @@ func unwrapOp(err error) error {
 		return op.Err
 	}
 	return err
+}
+
+// nameClashes finds containers that have one of our names but are not ours.
+func nameClashes(t *topology.Topology, all []container.Summary) []error {
+	byName := map[string]container.Summary{}
+	for _, c := range all {
+		byName[engine.NameOf(c)] = c
+	}
+	var errs []error
+	for _, name := range t.ServiceNames() {
+		svc := t.Services[name]
+		for n := 1; n <= svc.Replicas; n++ {
+			cname := engine.ContainerName(t.Name, name, n)
+			if c, ok := byName[cname]; ok && !engine.OwnedBy(c.Labels, t.Name) {
+				errs = append(errs, fmt.Errorf("service %s: a container named %s already exists and does not belong to project %s; rename or remove it (chainctl never touches it)", name, cname, t.Name))
+			}
+		}
+	}
+	return errs
 }

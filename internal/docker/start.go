@@ -1,13 +1,20 @@
-package engine
+// Starting: every service as soon as what it depends_on is ready.
+
+package docker
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
+	"sort"
+	"strings"
 	"sync"
 
+	"github.com/chainctl/chainctl/internal/engine"
 	"github.com/chainctl/chainctl/internal/topology"
+	"github.com/docker/docker/api/types/container"
 )
 
 // startAll starts every service as soon as what it depends_on is ready:
@@ -36,7 +43,7 @@ func (r *upRun) startAll(parent context.Context, p *upPlan) error {
 			for _, s := range p.steps[dep] {
 				ids[s.id] = s.spec.Name
 			}
-			h.finish(r.e.waitReady(ctx, r.t.Name, ids, r.opts.WaitTimeout, true))
+			h.finish(r.b.waitReady(ctx, r.t.Name, ids, r.opts.WaitTimeout, true))
 		})
 		return h.wait(ctx)
 	}
@@ -48,7 +55,7 @@ func (r *upRun) startAll(parent context.Context, p *upPlan) error {
 	// What failed, once: a dependent that did not start returns its
 	// dependency's own error, which containsErr folds into one.
 	var causes []error
-	_ = parallel(order, func(name string) error {
+	_ = engine.Parallel(order, func(name string) error {
 		err := r.startService(ctx, name, p, started, waitHealthy)
 		started[name].finish(err)
 		if err == nil {
@@ -94,7 +101,7 @@ func (r *upRun) startService(ctx context.Context, name string, p *upPlan, starte
 			return err
 		}
 	}
-	return parallel(p.steps[name], func(s *step) error { return r.start(ctx, s) })
+	return engine.Parallel(p.steps[name], func(s *step) error { return r.start(ctx, s) })
 }
 
 // readyOnce is a one-shot outcome that several goroutines wait for.
@@ -118,4 +125,57 @@ func (o *readyOnce) wait(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// start starts a created replica, or repairs drift on an existing one
+// (stopped, paused or cut off the network behind chainctl's back).
+func (r *upRun) start(ctx context.Context, s *step) error {
+	name := s.spec.Name
+	if s.action == "keep" {
+		r.b.c.Report("container", name, "running", true)
+		r.mu.Lock()
+		r.res.Unchanged = append(r.res.Unchanged, name)
+		r.mu.Unlock()
+		return nil
+	}
+	if s.action == "repair" {
+		if err := r.b.repair(ctx, *s.old, r.t.Network.Name); err != nil {
+			r.b.c.Fail("container", name, err)
+			return err
+		}
+	} else {
+		r.b.c.Report("container", name, "starting", false)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		cctx, cancel := r.b.c.Detached(ctx)
+		defer cancel()
+		if err := r.b.api.ContainerStart(cctx, s.id, container.StartOptions{}); err != nil {
+			r.b.c.Fail("container", name, err)
+			return startError(s.spec, r.b.c.CallErr(err))
+		}
+	}
+	r.mu.Lock()
+	r.res.Started = append(r.res.Started, name)
+	r.mu.Unlock()
+	r.b.c.Report("container", name, "started", r.opts.NoWait)
+	return nil
+}
+
+// startError turns the engine's port clash into one that names the port.
+func startError(spec *containerSpec, err error) error {
+	msg := err.Error()
+	if strings.Contains(msg, "port is already allocated") || strings.Contains(msg, "address already in use") {
+		var ports []string
+		for _, bs := range spec.Host.PortBindings {
+			for _, b := range bs {
+				if b.HostPort != "" {
+					ports = append(ports, b.HostIP+":"+b.HostPort)
+				}
+			}
+		}
+		sort.Strings(ports)
+		return fmt.Errorf("start %s (service %s): host port %s is already in use: %w", spec.Name, spec.Service, strings.Join(ports, ", "), err)
+	}
+	return fmt.Errorf("start %s (service %s): %w", spec.Name, spec.Service, err)
 }

@@ -1,4 +1,6 @@
-package engine
+// Tests against the real daemon that up starts services by depends_on, and rolls back an unhealthy dependency.
+
+package docker
 
 import (
 	"context"
@@ -8,6 +10,8 @@ import (
 
 	"github.com/docker/docker/client"
 
+	"github.com/chainctl/chainctl/internal/engine"
+	"github.com/chainctl/chainctl/internal/enginetest"
 	"github.com/chainctl/chainctl/internal/topology"
 )
 
@@ -39,7 +43,7 @@ func startedAt(t *testing.T, cli *client.Client, name string) (started, healthy 
 func TestStartFollowsDependsOn(t *testing.T) {
 	t.Parallel()
 	e, cli := daemon(t)
-	project := uniqueProject(t)
+	project := enginetest.Project(t)
 	cleanup(t, e, cli, project)
 	topo := chain(project) // a → b → c by calls only
 	topo.Services["d"] = &topology.Service{Name: "d", Image: linkImage, Replicas: 1,
@@ -48,12 +52,12 @@ func TestStartFollowsDependsOn(t *testing.T) {
 			Interval: topology.Duration(500 * time.Millisecond), Timeout: topology.Duration(time.Second), Retries: 3}}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if _, err := e.Up(ctx, topo, UpOptions{}); err != nil {
+	if _, err := e.Up(ctx, topo, engine.UpOptions{}); err != nil {
 		t.Fatalf("up: %v", err)
 	}
-	aStart, _ := startedAt(t, cli, ContainerName(project, "a", 1))
-	_, cHealthy := startedAt(t, cli, ContainerName(project, "c", 1))
-	dStart, _ := startedAt(t, cli, ContainerName(project, "d", 1))
+	aStart, _ := startedAt(t, cli, engine.ContainerName(project, "a", 1))
+	_, cHealthy := startedAt(t, cli, engine.ContainerName(project, "c", 1))
+	dStart, _ := startedAt(t, cli, engine.ContainerName(project, "d", 1))
 	if cHealthy.IsZero() {
 		t.Fatalf("c has no passing probe on record")
 	}
@@ -82,7 +86,7 @@ func TestStartFollowsDependsOn(t *testing.T) {
 func TestUnhealthyDependencyFailsUpAndRollsBack(t *testing.T) {
 	t.Parallel()
 	e, cli := daemon(t)
-	project := uniqueProject(t)
+	project := enginetest.Project(t)
 	cleanup(t, e, cli, project)
 	topo := chain(project)
 	topo.Services["c"].Healthcheck = &topology.Healthcheck{Test: []string{"CMD", "/link", "-no-such-flag"},
@@ -90,7 +94,7 @@ func TestUnhealthyDependencyFailsUpAndRollsBack(t *testing.T) {
 	topo.Services["b"].DependsOn = map[string]topology.Condition{"c": topology.ServiceHealthy}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	_, err := e.Up(ctx, topo, UpOptions{WaitTimeout: 20 * time.Second})
+	_, err := e.Up(ctx, topo, engine.UpOptions{WaitTimeout: 20 * time.Second})
 	if err == nil {
 		t.Fatal("up succeeded with a dependency that is never healthy")
 	}
@@ -101,5 +105,5 @@ func TestUnhealthyDependencyFailsUpAndRollsBack(t *testing.T) {
 	if strings.Contains(msg, "not started: its dependency") {
 		t.Errorf("error should report the cause, not the dependents that did not start: %v", err)
 	}
-	assertNothingLeft(t, cli, project)
+	enginetest.AssertNothingLeft(t, cli, project)
 }

@@ -1,7 +1,10 @@
-package engine
+// Down on a swarm: remove the services, wait for their tasks to drain, then the network, volumes and records.
+
+package swarm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -10,6 +13,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/swarm"
 
+	"github.com/chainctl/chainctl/internal/engine"
 	"github.com/chainctl/chainctl/internal/progress"
 )
 
@@ -21,8 +25,8 @@ const swarmDrainTimeout = 60 * time.Second
 // then removes the overlay network, the volumes on this node (unless
 // KeepVolumes) and the topology record. Only objects with the project's
 // label are touched; running it twice is fine.
-func (s *Swarm) Down(ctx context.Context, project string, opts DownOptions) (*DownResult, error) {
-	unlock, err := s.e.lockProject(ctx, project)
+func (s *Backend) Down(ctx context.Context, project string, opts engine.DownOptions) (*engine.DownResult, error) {
+	unlock, err := s.c.Lock(ctx, project)
 	if err != nil {
 		return nil, err
 	}
@@ -30,18 +34,18 @@ func (s *Swarm) Down(ctx context.Context, project string, opts DownOptions) (*Do
 	return s.down(ctx, project, opts)
 }
 
-func (s *Swarm) down(ctx context.Context, project string, opts DownOptions) (*DownResult, error) {
-	res := &DownResult{}
+func (s *Backend) down(ctx context.Context, project string, opts engine.DownOptions) (*engine.DownResult, error) {
+	res := &engine.DownResult{}
 	svcs, err := s.services(ctx, project)
 	if err != nil {
 		return res, err
 	}
-	err = parallel(mapValues(svcs), func(svc swarm.Service) error {
-		s.e.progress.Report(progress.Event{Kind: "service", Resource: svc.Spec.Name, Status: "removing"})
-		if err := s.e.api.ServiceRemove(ctx, svc.ID); err != nil && !gone(err) {
+	err = engine.Parallel(mapValues(svcs), func(svc swarm.Service) error {
+		s.c.Progress.Report(progress.Event{Kind: "service", Resource: svc.Spec.Name, Status: "removing"})
+		if err := s.api.ServiceRemove(ctx, svc.ID); err != nil && !engine.Gone(err) {
 			return fmt.Errorf("remove service %s: %w", svc.Spec.Name, err)
 		}
-		s.e.progress.Report(progress.Event{Kind: "service", Resource: svc.Spec.Name, Status: "removed", Done: true})
+		s.c.Progress.Report(progress.Event{Kind: "service", Resource: svc.Spec.Name, Status: "removed", Done: true})
 		return nil
 	})
 	for name := range svcs {
@@ -68,41 +72,39 @@ func (s *Swarm) down(ctx context.Context, project string, opts DownOptions) (*Do
 		return res, err
 	}
 	for _, c := range cs {
-		if err := s.e.api.ConfigRemove(ctx, c.ID); err != nil && !cerrdefs.IsNotFound(err) {
+		if err := s.api.ConfigRemove(ctx, c.ID); err != nil && !cerrdefs.IsNotFound(err) {
 			return res, fmt.Errorf("remove topology record %s: %w", c.Spec.Name, err)
 		}
 	}
 	return res, nil
 }
 
-// poll calls check every 250 ms until it reports done, an error, or the
-// deadline passes (then it says what it still waited for).
+// pollInterval is how often a swarm wait looks: a snapshot is four list
+// calls, and the swarm converges in seconds.
+const pollInterval = 250 * time.Millisecond
+
+// poll is engine.Poll for a swarm wait that says, past its deadline, what it
+// still waited for.
 func poll(ctx context.Context, deadline time.Time, check func() (done bool, waiting string, err error)) error {
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		done, waiting, err := check()
-		if done || err != nil {
-			return err
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("gave up waiting for %s", waiting)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-tick.C:
-		}
+	var waiting string
+	err := engine.Poll(ctx, pollInterval, deadline, func() (bool, error) {
+		done, w, err := check()
+		waiting = w
+		return done, err
+	})
+	if errors.Is(err, engine.ErrPollDeadline) {
+		return fmt.Errorf("gave up waiting for %s", waiting)
 	}
+	return err
 }
 
 // drain waits until the removed services' task containers are gone from
 // this node: the swarm stops them asynchronously, and until then the
 // network and the volumes are in use. (Tasks on other nodes hold the
 // network too; removeNetworks waits for those.)
-func (s *Swarm) drain(ctx context.Context, project string, deadline time.Time) error {
+func (s *Backend) drain(ctx context.Context, project string, deadline time.Time) error {
 	return poll(ctx, deadline, func() (bool, string, error) {
-		cs, err := s.e.containers(ctx, project)
+		cs, err := engine.Containers(ctx, s.api, project)
 		return len(cs) == 0, fmt.Sprintf("the %d task containers of project %s here to go", len(cs), project), err
 	})
 }
@@ -110,23 +112,23 @@ func (s *Swarm) drain(ctx context.Context, project string, deadline time.Time) e
 // removeNetworks removes the project's overlay networks and waits until
 // the swarm has really deleted them (removal on a manager is
 // asynchronous), retrying while endpoints linger (compose#10295).
-func (s *Swarm) removeNetworks(ctx context.Context, project string, res *DownResult, deadline time.Time) error {
+func (s *Backend) removeNetworks(ctx context.Context, project string, res *engine.DownResult, deadline time.Time) error {
 	removed := map[string]bool{}
 	return poll(ctx, deadline, func() (bool, string, error) {
-		ns, err := s.e.networks(ctx, project)
+		ns, err := engine.Networks(ctx, s.api, project)
 		if err != nil {
 			return false, "", err
 		}
 		var left []string
 		for _, n := range ns {
 			left = append(left, n.Name)
-			err := s.e.api.NetworkRemove(ctx, n.ID)
+			err := s.api.NetworkRemove(ctx, n.ID)
 			switch {
 			case err == nil || cerrdefs.IsNotFound(err):
 				if !removed[n.Name] {
 					removed[n.Name] = true
 					res.Networks = append(res.Networks, n.Name)
-					s.e.progress.Report(progress.Event{Kind: "network", Resource: n.Name, Status: "removed", Done: true})
+					s.c.Progress.Report(progress.Event{Kind: "network", Resource: n.Name, Status: "removed", Done: true})
 				}
 			case strings.Contains(err.Error(), "active endpoints"):
 			default:
@@ -140,15 +142,15 @@ func (s *Swarm) removeNetworks(ctx context.Context, project string, res *DownRes
 // removeVolumes removes the project's volumes on this node, retrying while
 // a stopping task still holds one. Volumes that tasks created on other
 // nodes stay there: the Engine API of a manager cannot reach them.
-func (s *Swarm) removeVolumes(ctx context.Context, project string, res *DownResult, deadline time.Time) error {
+func (s *Backend) removeVolumes(ctx context.Context, project string, res *engine.DownResult, deadline time.Time) error {
 	return poll(ctx, deadline, func() (bool, string, error) {
-		vs, err := s.e.volumes(ctx, project)
+		vs, err := engine.Volumes(ctx, s.api, project)
 		if err != nil {
 			return false, "", err
 		}
 		var busy []string
 		for _, v := range vs {
-			err := s.e.api.VolumeRemove(ctx, v.Name, false)
+			err := s.api.VolumeRemove(ctx, v.Name, false)
 			switch {
 			case err == nil || cerrdefs.IsNotFound(err):
 				res.Volumes = append(res.Volumes, v.Name)

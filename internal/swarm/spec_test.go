@@ -1,4 +1,6 @@
-package engine
+// Unit tests of the swarm backend's pure parts: service specs, ports, volumes, hashes, checks and restart policies.
+
+package swarm
 
 import (
 	"slices"
@@ -8,20 +10,22 @@ import (
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/swarm"
 
+	"github.com/chainctl/chainctl/internal/engine"
+	"github.com/chainctl/chainctl/internal/enginetest"
 	"github.com/chainctl/chainctl/internal/topology"
 )
 
 func TestSwarmServiceSpecMapsTheService(t *testing.T) {
-	top := testTopology()
-	b, err := swarmServiceSpec(top, top.Services["b"], "net1", UpOptions{}, "1.41")
+	top := enginetest.Topology()
+	b, err := swarmServiceSpec(top, top.Services["b"], "net1", engine.UpOptions{}, "1.41")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cs := b.TaskTemplate.ContainerSpec
-	if b.Name != "p-b" || b.Labels[LabelProject] != "p" || b.Labels[LabelService] != "b" || b.Labels[LabelConfigHash] == "" {
+	if b.Name != "p-b" || b.Labels[engine.LabelProject] != "p" || b.Labels[engine.LabelService] != "b" || b.Labels[engine.LabelConfigHash] == "" {
 		t.Errorf("name %q, labels %v", b.Name, b.Labels)
 	}
-	if cs.Labels[LabelConfigHash] != b.Labels[LabelConfigHash] || cs.Labels[LabelReplica] != "{{.Task.Slot}}" {
+	if cs.Labels[engine.LabelConfigHash] != b.Labels[engine.LabelConfigHash] || cs.Labels[engine.LabelReplica] != "{{.Task.Slot}}" {
 		t.Errorf("container labels %v: want the spec's hash and the task slot", cs.Labels)
 	}
 	if !slices.Contains(cs.Env, "NEXT=elsewhere:1") || !slices.Contains(cs.Env, "CHAINCTL_REPLICA={{.Task.Slot}}") {
@@ -51,8 +55,8 @@ func TestSwarmServiceSpecMapsTheService(t *testing.T) {
 }
 
 func TestSwarmPortsAndVolumes(t *testing.T) {
-	top := testTopology()
-	a, err := swarmServiceSpec(top, top.Services["a"], "net1", UpOptions{PublishMode: topology.PortModeHost}, "1.41")
+	top := enginetest.Topology()
+	a, err := swarmServiceSpec(top, top.Services["a"], "net1", engine.UpOptions{PublishMode: topology.PortModeHost}, "1.41")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,35 +69,35 @@ func TestSwarmPortsAndVolumes(t *testing.T) {
 	if a.UpdateConfig.Order != swarm.UpdateOrderStopFirst {
 		t.Errorf("update order %q with a fixed host-mode port", a.UpdateConfig.Order)
 	}
-	c, err := swarmServiceSpec(top, top.Services["c"], "net1", UpOptions{}, "1.41")
+	c, err := swarmServiceSpec(top, top.Services["c"], "net1", engine.UpOptions{}, "1.41")
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := c.TaskTemplate.ContainerSpec.Mounts
-	if len(m) != 1 || m[0].Type != mount.TypeVolume || m[0].Source != "p-data" || m[0].VolumeOptions.Labels[LabelProject] != "p" {
+	if len(m) != 1 || m[0].Type != mount.TypeVolume || m[0].Source != "p-data" || m[0].VolumeOptions.Labels[engine.LabelProject] != "p" {
 		t.Errorf("mounts %+v: want the project volume, labelled", m)
 	}
 }
 
 func TestSwarmSpecHashIsStable(t *testing.T) {
-	top := testTopology()
-	one, _ := swarmServiceSpec(top, top.Services["a"], "net1", UpOptions{}, "1.41")
-	two, _ := swarmServiceSpec(top, top.Services["a"], "net1", UpOptions{}, "1.41")
-	if one.Labels[LabelConfigHash] != two.Labels[LabelConfigHash] {
+	top := enginetest.Topology()
+	one, _ := swarmServiceSpec(top, top.Services["a"], "net1", engine.UpOptions{}, "1.41")
+	two, _ := swarmServiceSpec(top, top.Services["a"], "net1", engine.UpOptions{}, "1.41")
+	if one.Labels[engine.LabelConfigHash] != two.Labels[engine.LabelConfigHash] {
 		t.Error("the same service hashes differently: every up would update it")
 	}
 	top.Services["a"].Environment = map[string]string{"X": "1"}
-	three, _ := swarmServiceSpec(top, top.Services["a"], "net1", UpOptions{}, "1.41")
-	if three.Labels[LabelConfigHash] == one.Labels[LabelConfigHash] {
+	three, _ := swarmServiceSpec(top, top.Services["a"], "net1", engine.UpOptions{}, "1.41")
+	if three.Labels[engine.LabelConfigHash] == one.Labels[engine.LabelConfigHash] {
 		t.Error("a changed environment keeps the hash: up would not update it")
 	}
 }
 
 func TestCheckSwarm(t *testing.T) {
-	top := testTopology()
+	top := enginetest.Topology()
 	top.Services["a"].EndpointMode = topology.EndpointDNSRR
 	top.Services["c"].Privileged = true
-	errs, warnings := checkSwarm(top, UpOptions{}, false, "1.41")
+	errs, warnings := checkSwarm(top, engine.UpOptions{}, false, "1.41")
 	got := strings.Join(errorStrings(errs), "\n")
 	for _, want := range []string{
 		"services.a: endpoint_mode dnsrr cannot publish 8080 through the ingress routing mesh",
@@ -113,15 +117,15 @@ func TestCheckSwarm(t *testing.T) {
 		}
 	}
 	// Host publishing and dnsrr from the command line: nothing to refuse.
-	errs, warnings = checkSwarm(withSwarmOverrides(testTopology(), UpOptions{PublishMode: "host", EndpointMode: "dnsrr"}), UpOptions{}, false, "1.41")
+	errs, warnings = checkSwarm(withSwarmOverrides(enginetest.Topology(), engine.UpOptions{PublishMode: "host", EndpointMode: "dnsrr"}), engine.UpOptions{}, false, "1.41")
 	if len(errs) != 0 || strings.Contains(strings.Join(warnings, " "), "IPVS") {
 		t.Errorf("with host mode and dnsrr: errors %v, warnings %v", errs, warnings)
 	}
 }
 
 func TestWithSwarmOverridesKeepsTheOriginal(t *testing.T) {
-	top := testTopology()
-	over := withSwarmOverrides(top, UpOptions{PublishMode: "host", EndpointMode: "dnsrr"})
+	top := enginetest.Topology()
+	over := withSwarmOverrides(top, engine.UpOptions{PublishMode: "host", EndpointMode: "dnsrr"})
 	if over.Services["a"].EndpointMode != "dnsrr" || over.Services["a"].Ports[0].Mode != "host" {
 		t.Errorf("override not applied: %+v", over.Services["a"])
 	}
@@ -142,16 +146,6 @@ func TestSwarmRestart(t *testing.T) {
 	}
 	if _, err := swarmRestart("sometimes"); err == nil {
 		t.Error("swarmRestart(sometimes): no error")
-	}
-}
-
-func TestCheckModeNamesTheEngine(t *testing.T) {
-	err := checkMode(KindSwarm, ModeStop, swarmBreakModes)
-	if err == nil || !strings.Contains(err.Error(), `"stop" is not supported on swarm (modes there: kill, scale-zero`) {
-		t.Errorf("err = %v", err)
-	}
-	if err := checkMode(KindDocker, ModeScaleZero, dockerBreakModes); err == nil {
-		t.Error("scale-zero accepted on docker")
 	}
 }
 

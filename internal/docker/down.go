@@ -1,0 +1,198 @@
+// Down: remove everything that carries the project's label, and nothing else.
+
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/network"
+
+	"github.com/chainctl/chainctl/internal/engine"
+)
+
+// Down removes everything that carries the project's label — containers,
+// networks and, unless KeepVolumes, volumes — and nothing else. It works
+// without the topology file, after a failed or interrupted up, and twice.
+func (b *Backend) Down(ctx context.Context, project string, opts engine.DownOptions) (*engine.DownResult, error) {
+	unlock, err := b.c.Lock(ctx, project)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	res := &engine.DownResult{}
+	// Pass again until a pass finds nothing: a create sent by an up that
+	// was interrupted (not killed) may still land during the first one.
+	const passes = 3
+	for pass := 0; pass < passes; pass++ {
+		found, err := b.downPass(ctx, project, opts, res)
+		if err != nil || !found {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// downPass removes what the project has now and says whether it found
+// anything.
+func (b *Backend) downPass(ctx context.Context, project string, opts engine.DownOptions, res *engine.DownResult) (bool, error) {
+	cs, t, err := b.snapshot(ctx, project)
+	if err != nil {
+		return false, err
+	}
+	b.signalCallersFirst(ctx, cs, t.ReverseLevels())
+	if err := b.sweepContainers(ctx, project, cs, opts.Timeout, res); err != nil {
+		return true, err
+	}
+	found := len(cs) > 0
+
+	ns, err := engine.Networks(ctx, b.api, project)
+	if err != nil {
+		return found, err
+	}
+	found = found || len(ns) > 0
+	var errs []error
+	for _, n := range ns {
+		b.c.Report("network", n.Name, "removing", false)
+		if err := b.removeNetwork(ctx, n.ID, n.Name, project); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		res.Networks = append(res.Networks, n.Name)
+		b.c.Report("network", n.Name, "removed", true)
+	}
+	vs, err := engine.Volumes(ctx, b.api, project)
+	if err != nil {
+		return found, errors.Join(append(errs, err)...)
+	}
+	for _, v := range vs {
+		if opts.KeepVolumes && v.Labels[engine.LabelSpec] == "" {
+			continue // data is kept; the topology record goes with the project
+		}
+		found = true
+		err := b.api.VolumeRemove(ctx, v.Name, false)
+		if cerrdefs.IsConflict(err) {
+			// In use: by a container an interrupted up had in flight; sweep again.
+			if serr := b.sweepContainers(ctx, project, nil, opts.Timeout, res); serr != nil {
+				errs = append(errs, serr)
+			}
+			err = b.api.VolumeRemove(ctx, v.Name, false)
+		}
+		if err != nil && !cerrdefs.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove volume %s: %w", v.Name, err))
+			continue
+		}
+		res.Volumes = append(res.Volumes, v.Name)
+		b.c.Report("volume", v.Name, "removed", true)
+	}
+	return found, errors.Join(errs...)
+}
+
+// sweepContainers removes cs, then lists again until no container of the
+// project is left: a create that an interrupted up had sent may land on the
+// engine after the first list.
+func (b *Backend) sweepContainers(ctx context.Context, project string, cs []container.Summary, grace *time.Duration, res *engine.DownResult) error {
+	const passes = 5
+	for pass := 0; pass < passes; pass++ {
+		if cs == nil || pass > 0 {
+			var err error
+			if cs, err = engine.Containers(ctx, b.api, project); err != nil {
+				return err
+			}
+		}
+		if len(cs) == 0 {
+			return nil
+		}
+		if err := engine.Parallel(cs, func(c container.Summary) error { return b.removeContainer(ctx, c, grace) }); err != nil {
+			return err
+		}
+		for _, c := range cs {
+			res.Containers = append(res.Containers, engine.NameOf(c))
+		}
+	}
+	return nil
+}
+
+// signalCallersFirst sends SIGTERM level by level, callers before callees,
+// so a chain drains from its entry; it does not wait for anyone to exit
+// (that is what keeps a long chain's teardown as fast as a flat one's).
+func (b *Backend) signalCallersFirst(ctx context.Context, cs []container.Summary, levels [][]string) {
+	byService := map[string][]container.Summary{}
+	for _, c := range cs {
+		if c.State == container.StateRunning {
+			byService[c.Labels[engine.LabelService]] = append(byService[c.Labels[engine.LabelService]], c)
+		}
+	}
+	for _, level := range levels {
+		var batch []container.Summary
+		for _, svc := range level {
+			batch = append(batch, byService[svc]...)
+		}
+		_ = engine.Parallel(batch, func(c container.Summary) error {
+			// Best effort: ContainerStop below sends it again and kills after the grace period.
+			return b.api.ContainerKill(ctx, c.ID, "SIGTERM")
+		})
+	}
+}
+
+// networkBusyWait bounds how long a network whose only endpoints are the
+// project's own (containers still going away) is tried again.
+const networkBusyWait = 10 * time.Second
+
+// removeNetwork removes one of the project's networks. "Active endpoints"
+// has three causes, each handled apart: the project's own containers still
+// going away (tried again, compose#10295), containers of someone else
+// (named, never touched), and endpoints the engine lists for no container
+// (an engine fault after starts it gave up on; only its restart clears them).
+func (b *Backend) removeNetwork(ctx context.Context, id, name, project string) error {
+	var attached int
+	err := engine.Poll(ctx, engine.PollInterval, time.Now().Add(networkBusyWait), func() (bool, error) {
+		err := b.api.NetworkRemove(ctx, id)
+		if err == nil || cerrdefs.IsNotFound(err) {
+			return true, nil
+		}
+		if !strings.Contains(err.Error(), "active endpoints") {
+			return false, fmt.Errorf("remove network %s: %w", name, err)
+		}
+		ins, ierr := b.api.NetworkInspect(ctx, id, network.InspectOptions{})
+		if cerrdefs.IsNotFound(ierr) {
+			return true, nil
+		}
+		if ierr != nil {
+			return false, fmt.Errorf("remove network %s: %w (and inspecting it: %v)", name, err, ierr)
+		}
+		attached = len(ins.Containers)
+		if foreign := b.foreignEndpoints(ctx, ins, project); len(foreign) > 0 {
+			return false, fmt.Errorf("network %s has containers attached that are not project %s's: %s; chainctl does not touch them: disconnect them (`docker network disconnect %s CONTAINER`) and run down again",
+				name, project, strings.Join(foreign, ", "), name)
+		}
+		return false, nil
+	})
+	if !errors.Is(err, engine.ErrPollDeadline) {
+		return err
+	}
+	if attached == 0 {
+		return fmt.Errorf("network %s: the engine reports active endpoints but shows no container on it (stale endpoints, an engine fault seen after starts that timed out under load); restart the Docker daemon, then run `chainctl down -p %s` again", name, project)
+	}
+	return fmt.Errorf("network %s: project %s's containers are still attached after %s; run down again", name, project, networkBusyWait)
+}
+
+// foreignEndpoints names the containers on a network that are not the
+// project's.
+func (b *Backend) foreignEndpoints(ctx context.Context, ins network.Inspect, project string) []string {
+	var foreign []string
+	for cid, ep := range ins.Containers {
+		c, err := b.api.ContainerInspect(ctx, cid)
+		if err == nil && c.Config != nil && !engine.OwnedBy(c.Config.Labels, project) {
+			foreign = append(foreign, ep.Name)
+		}
+	}
+	sort.Strings(foreign)
+	return foreign
+}

@@ -1,0 +1,115 @@
+// Heal: undo whatever fault each replica shows, recreating removed ones from the recorded spec.
+
+package docker
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+
+	"github.com/chainctl/chainctl/internal/engine"
+)
+
+// Heal undoes whatever fault each replica of the services shows (all
+// services when none is named) and waits until they are healthy again.
+func (b *Backend) Heal(ctx context.Context, project string, services []string, opts engine.HealOptions) (*engine.HealResult, error) {
+	s, opts, done, err := engine.BeginHeal(ctx, b.c, project, opts, b.chaosState)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	if len(services) == 0 {
+		services = s.t.ServiceNames()
+	}
+	targets, err := engine.ParseTargets(services)
+	if err != nil {
+		return nil, err
+	}
+	reps, err := s.selectReplicas(targets)
+	if err != nil {
+		return nil, err
+	}
+	res := &engine.HealResult{}
+	var todo []replica
+	for _, r := range reps {
+		if f := s.fault(r); f == engine.FaultNone || f == engine.FaultRestarting {
+			res.Healthy = append(res.Healthy, r.name(project))
+		} else {
+			todo = append(todo, r)
+			res.Healed = append(res.Healed, fmt.Sprintf("%s (%s)", r.name(project), f))
+		}
+	}
+	ids := make([]string, len(todo))
+	err = engine.Parallel(engine.Indexes(len(todo)), func(i int) error {
+		id, err := b.healReplica(ctx, s, todo[i])
+		ids[i] = id
+		return err
+	})
+	if err != nil || opts.NoWait || len(todo) == 0 {
+		return res, err
+	}
+	wait := map[string]string{}
+	for i, r := range todo {
+		wait[ids[i]] = r.name(project)
+	}
+	return res, b.waitReady(ctx, project, wait, opts.WaitTimeout, false)
+}
+
+// healReplica repairs one replica and returns its container id; a removed
+// replica is recreated from the spec recorded on the engine.
+func (b *Backend) healReplica(ctx context.Context, s *chaosState, r replica) (string, error) {
+	if r.c != nil {
+		return r.c.ID, b.repair(ctx, *r.c, s.t.Network.Name)
+	}
+	svc := s.t.Services[r.service]
+	imageID, err := engine.ImageID(ctx, b.api, svc.Image)
+	if err != nil {
+		return "", fmt.Errorf("recreate %s: image %s: %w", r.name(s.project), svc.Image, err)
+	}
+	spec, err := buildSpec(s.t, svc, r.n, imageID)
+	if err != nil {
+		return "", err
+	}
+	b.c.Report("container", spec.Name, "recreating", false)
+	resp, err := b.api.ContainerCreate(ctx, spec.Config, spec.Host, spec.Net, nil, spec.Name)
+	if cerrdefs.IsConflict(err) {
+		// A heal that was interrupted may be creating it right now.
+		if id, ok := b.adoptStraggler(ctx, spec.Name, s.project); ok {
+			resp.ID, err = id, nil
+		}
+	}
+	if err != nil {
+		return "", fmt.Errorf("recreate %s: %w", spec.Name, err)
+	}
+	if err := b.api.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
+		return resp.ID, startError(spec, err)
+	}
+	return resp.ID, nil
+}
+
+// stragglerWindow bounds the wait for a container whose name is taken to
+// become visible.
+const stragglerWindow = 2 * time.Second
+
+// adoptStraggler waits briefly for a container whose name is taken to show
+// up (the engine reserves the name before the container can be inspected)
+// and returns it if it is the project's own.
+func (b *Backend) adoptStraggler(ctx context.Context, name, project string) (string, bool) {
+	var id string
+	var owned bool
+	err := engine.Poll(ctx, engine.PollInterval, time.Now().Add(stragglerWindow), func() (bool, error) {
+		ins, err := b.api.ContainerInspect(ctx, name)
+		if err == nil {
+			id, owned = ins.ID, ins.Config != nil && engine.OwnedBy(ins.Config.Labels, project)
+			return true, nil
+		}
+		if !cerrdefs.IsNotFound(err) {
+			return false, err
+		}
+		return false, nil
+	})
+	return id, err == nil && owned
+}

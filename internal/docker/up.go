@@ -1,0 +1,237 @@
+// Up: converge the engine to a topology, and roll back what a failed up made.
+
+package docker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
+
+	"github.com/chainctl/chainctl/internal/engine"
+	"github.com/chainctl/chainctl/internal/topology"
+)
+
+// upRun is one `up`: the plan and what it created, so a failure can remove
+// exactly that.
+type upRun struct {
+	b        *Backend
+	t        *topology.Topology
+	opts     engine.UpOptions
+	res      *engine.UpResult
+	imageIDs map[string]string
+
+	mu                sync.Mutex
+	createdNetwork    string
+	createdVolumes    []string
+	createdContainers []string
+}
+
+// Up converges the engine to the topology: it creates what is missing,
+// recreates what changed, starts services in dependency order and waits
+// until they are running and healthy. On failure it removes what this run
+// created (unless KeepOnFailure) and returns the cause.
+func (b *Backend) Up(ctx context.Context, t *topology.Topology, opts engine.UpOptions) (*engine.UpResult, error) {
+	if opts.WaitTimeout <= 0 {
+		opts.WaitTimeout = engine.DefaultWaitTimeout
+	}
+	unlock, err := b.c.Lock(ctx, t.Name)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	r := &upRun{b: b, t: t, opts: opts, res: &engine.UpResult{Project: t.Name}}
+	err = r.run(ctx)
+	if err == nil {
+		err = b.recordSpec(ctx, t)
+	}
+	if err == nil {
+		return r.res, nil
+	}
+	if !opts.KeepOnFailure {
+		if rbErr := r.rollback(); rbErr != nil {
+			err = fmt.Errorf("%w\nrollback incomplete, run `chainctl down -p %s`: %v", err, t.Name, rbErr)
+		}
+	}
+	return r.res, err
+}
+
+func (r *upRun) run(ctx context.Context) error {
+	all, err := r.b.api.ContainerList(ctx, container.ListOptions{All: true})
+	if err != nil {
+		return fmt.Errorf("list containers: %w", err)
+	}
+	if err := r.preflight(ctx, all); err != nil {
+		return err
+	}
+	// The network and the volumes do not depend on each other; the
+	// containers need both.
+	var netID string
+	err = engine.Parallel([]func() error{
+		func() (err error) { netID, err = r.ensureNetwork(ctx); return err },
+		func() error { return r.ensureVolumes(ctx) },
+	}, func(f func() error) error { return f() })
+	if err != nil {
+		return err
+	}
+	plan, err := r.plan(all)
+	if err != nil {
+		return err
+	}
+	if err := r.apply(ctx, netID, plan); err != nil {
+		return err
+	}
+	if r.opts.NoWait {
+		return nil
+	}
+	return r.b.waitReady(ctx, r.t.Name, plan.ids(), r.opts.WaitTimeout, true)
+}
+
+// preflight checks, before anything is created, that every image is there
+// and that no foreign container or process holds a name or a port we need.
+func (r *upRun) preflight(ctx context.Context, all []container.Summary) error {
+	errs := r.opts.Policy.Check(r.t)
+	ids, err := engine.ResolveImages(ctx, r.b.api, r.t)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	r.imageIDs = ids
+	errs = append(errs, nameClashes(r.t, all)...)
+	errs = append(errs, portClashes(r.t, all, r.b.api.DaemonHost())...)
+	return errors.Join(errs...)
+}
+
+func (r *upRun) ensureNetwork(ctx context.Context) (string, error) {
+	name := r.t.Network.Name
+	ns, err := r.b.api.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", name))})
+	if err != nil {
+		return "", fmt.Errorf("list networks: %w", err)
+	}
+	for _, n := range ns {
+		if n.Name != name { // the name filter matches substrings
+			continue
+		}
+		if !engine.OwnedBy(n.Labels, r.t.Name) {
+			return "", fmt.Errorf("network %s already exists and does not belong to project %s; remove it or set network.name in the topology", name, r.t.Name)
+		}
+		r.b.c.Report("network", name, "exists", true)
+		return n.ID, nil
+	}
+	spec, err := json.Marshal(r.t)
+	if err != nil {
+		return "", err
+	}
+	opts := network.CreateOptions{
+		Driver:   "bridge",
+		Internal: r.t.Network.Internal,
+		Labels:   map[string]string{engine.LabelProject: r.t.Name, engine.LabelTopology: string(spec)},
+	}
+	if r.t.Network.Subnet != "" {
+		opts.IPAM = &network.IPAM{Config: []network.IPAMConfig{{Subnet: r.t.Network.Subnet, Gateway: r.t.Network.Gateway}}}
+	}
+	r.b.c.Report("network", name, "creating", false)
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	cctx, cancel := r.b.c.Detached(ctx)
+	defer cancel()
+	resp, err := r.b.api.NetworkCreate(cctx, name, opts)
+	if err != nil {
+		r.b.c.Fail("network", name, err)
+		return "", fmt.Errorf("create network %s: %w", name, r.b.c.CallErr(err))
+	}
+	r.mu.Lock()
+	r.createdNetwork = resp.ID
+	r.mu.Unlock()
+	r.b.c.Report("network", name, "created", true)
+	return resp.ID, nil
+}
+
+func (r *upRun) ensureVolumes(ctx context.Context) error {
+	if len(r.t.Volumes) == 0 {
+		return nil
+	}
+	existing, err := r.b.api.VolumeList(ctx, volume.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("list volumes: %w", err)
+	}
+	byName := map[string]*volume.Volume{}
+	for _, v := range existing.Volumes {
+		byName[v.Name] = v
+	}
+	keys := make([]string, 0, len(r.t.Volumes))
+	for k := range r.t.Volumes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return engine.Parallel(keys, func(key string) error {
+		v := r.t.Volumes[key]
+		if old, ok := byName[v.Name]; ok {
+			if !engine.OwnedBy(old.Labels, r.t.Name) {
+				return fmt.Errorf("volume %s already exists and does not belong to project %s; remove it or rename the volume", v.Name, r.t.Name)
+			}
+			r.b.c.Report("volume", v.Name, "exists", true)
+			return nil
+		}
+		labels := map[string]string{engine.LabelProject: r.t.Name, engine.LabelVolume: key}
+		for k, val := range v.Labels {
+			labels[k] = val
+		}
+		r.b.c.Report("volume", v.Name, "creating", false)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		cctx, cancel := r.b.c.Detached(ctx)
+		defer cancel()
+		if _, err := r.b.api.VolumeCreate(cctx, volume.CreateOptions{Name: v.Name, Driver: v.Driver, Labels: labels}); err != nil {
+			r.b.c.Fail("volume", v.Name, err)
+			return fmt.Errorf("create volume %s: %w", v.Name, r.b.c.CallErr(err))
+		}
+		r.mu.Lock()
+		r.createdVolumes = append(r.createdVolumes, v.Name)
+		r.mu.Unlock()
+		r.b.c.Report("volume", v.Name, "created", true)
+		return nil
+	})
+}
+
+// rollback removes what this run created, newest first, on a context of its
+// own so that it also runs after Ctrl-C.
+func (r *upRun) rollback() error {
+	ctx, cancel := context.WithTimeout(context.Background(), engine.RollbackTimeout)
+	defer cancel()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var errs []error
+	errs = append(errs, engine.Parallel(r.createdContainers, func(id string) error {
+		err := r.b.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+		if engine.Gone(err) {
+			return nil
+		}
+		return fmt.Errorf("remove container %s: %w", id[:12], err)
+	}))
+	errs = append(errs, engine.Parallel(r.createdVolumes, func(name string) error {
+		err := r.b.api.VolumeRemove(ctx, name, true)
+		if err == nil || cerrdefs.IsNotFound(err) {
+			r.b.c.Report("volume", name, "rolled back", true)
+			return nil
+		}
+		return fmt.Errorf("remove volume %s: %w", name, err)
+	}))
+	if r.createdNetwork != "" {
+		if err := r.b.removeNetwork(ctx, r.createdNetwork, r.t.Network.Name, r.t.Name); err != nil {
+			errs = append(errs, err)
+		} else {
+			r.b.c.Report("network", r.t.Network.Name, "rolled back", true)
+		}
+	}
+	return errors.Join(errs...)
+}
