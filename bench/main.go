@@ -30,6 +30,7 @@ type config struct {
 	health   bool
 	ordered  bool
 	compose  []string // the compose command, or nil when none is installed
+	baseline string   // another chainctl binary (an older build) measured in the same runs, or ""
 }
 
 func main() {
@@ -41,6 +42,7 @@ func main() {
 	flag.IntVar(&cfg.basePort, "base-port", 18000, "first host port of the chain")
 	flag.BoolVar(&cfg.health, "health", true, "also measure up with health waits")
 	flag.BoolVar(&cfg.ordered, "ordered", true, "also measure chainctl with depends_on along the chain")
+	flag.StringVar(&cfg.baseline, "baseline", "", "another chainctl binary (e.g. the last release) to measure in the same runs")
 	flag.Parse()
 	for _, s := range strings.Split(sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -167,6 +169,14 @@ func measure(ctx context.Context, cli *client.Client, cfg config, dir string, n 
 			{"floor-seq/up", func() error { return floorUp(ctx, cli, project+"f", n, cfg.basePort, false, false) }},
 			{"floor-seq/down", func() error { return floorDown(ctx, cli, project+"f", false) }},
 		}
+		if cfg.baseline != "" {
+			base := func(args ...string) func() error {
+				return func() error { return runCmd(cfg.baseline, args...) }
+			}
+			steps = append(steps,
+				step{"baseline/up", base("up", "-q", topo)},
+				step{"baseline/down", base("down", "-q", "-p", project)})
+		}
 		if cfg.compose != nil {
 			c := func(args ...string) func() error {
 				return func() error {
@@ -263,6 +273,21 @@ func printTable(cfg config, results map[int]timings) {
 			ratio(m("chainctl-ordered/up"), m("compose/up")), ratio(m("chainctl-ordered/down"), m("compose/down")))
 	}
 	fmt.Println()
+	if cfg.baseline != "" {
+		fmt.Printf("Baseline %s, in the same runs:\n\n", cfg.baseline)
+		fmt.Println("| N | baseline up / down | baseline ÷ floor: up / down | chainctl ÷ floor: up / down | chainctl ÷ baseline: up / down |")
+		fmt.Println("|---|---|---|---|---|")
+		for _, n := range cfg.sizes {
+			t := results[n]
+			m := t.median
+			fmt.Printf("| %d | %s / %s | %s / %s | %s / %s | %s / %s |\n", n,
+				cell(t, "baseline/up"), cell(t, "baseline/down"),
+				ratio(m("baseline/up"), m("floor-par/up")), ratio(m("baseline/down"), m("floor-par/down")),
+				ratio(m("chainctl/up"), m("floor-par/up")), ratio(m("chainctl/down"), m("floor-par/down")),
+				ratio(m("chainctl/up"), m("baseline/up")), ratio(m("chainctl/down"), m("baseline/down")))
+		}
+		fmt.Println()
+	}
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond)) }
 	fmt.Println("| N | re-up, nothing to do | ps | ls | --help | version |")
 	fmt.Println("|---|---|---|---|---|---|")
