@@ -3,6 +3,7 @@ GO        ?= go
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X github.com/chainctl/chainctl/internal/version.Version=$(VERSION)
 IMAGE     ?= chainctl/link:latest
+NETFAULT_IMAGE ?= chainctl/netfault:latest
 TOPOLOGY  ?= topologies/abc.yaml
 # The legacy builder needs nothing but the engine: no buildx, no registry.
 export DOCKER_BUILDKIT = 0
@@ -14,10 +15,14 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/chainctl ./cmd/chainctl
 	CGO_ENABLED=0 $(GO) build -trimpath -tags nethttpomithttp2 -ldflags '-s -w' -o bin/link ./cmd/link
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o bin/netfault ./cmd/netfault
 
 image: build
 	docker build -q -t $(IMAGE) . >/dev/null
 	@docker image inspect $(IMAGE) --format '$(IMAGE): {{.Size}} bytes'
+	@# .dockerignore lets only bin/link through: the helper's context is a tar of its two files.
+	tar -cf - Dockerfile.netfault bin/netfault | docker build -q -f Dockerfile.netfault -t $(NETFAULT_IMAGE) - >/dev/null
+	@docker image inspect $(NETFAULT_IMAGE) --format '$(NETFAULT_IMAGE): {{.Size}} bytes'
 
 up: image
 	bin/chainctl up $(TOPOLOGY)
