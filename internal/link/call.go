@@ -12,10 +12,17 @@ import (
 	"time"
 )
 
-func (s *Service) callAll(ctx context.Context, hops int, budget time.Duration) []*Node {
+// hopHeaders is what a hop tells the next one, in the request's headers.
+type hopHeaders struct {
+	hops    int           // X-Chain-Hops: the callee's count
+	budget  time.Duration // X-Chain-Budget-Ms: the time the call may take
+	payload int           // X-Chain-Payload; 0 (none) sends no header
+}
+
+func (s *Service) callAll(ctx context.Context, h hopHeaders) []*Node {
 	out := make([]*Node, len(s.next))
 	if len(s.next) == 1 {
-		out[0] = s.call(ctx, 0, hops, budget)
+		out[0] = s.call(ctx, 0, h)
 		return out
 	}
 	var wg sync.WaitGroup
@@ -23,7 +30,7 @@ func (s *Service) callAll(ctx context.Context, hops int, budget time.Duration) [
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i] = s.call(ctx, i, hops, budget)
+			out[i] = s.call(ctx, i, h)
 		}()
 	}
 	wg.Wait()
@@ -33,8 +40,9 @@ func (s *Service) callAll(ctx context.Context, hops int, budget time.Duration) [
 // call asks one downstream (s.next[i]) for its tree. A failure becomes a
 // node that names the hop and the reason, so the tree shows where the
 // chain broke. How cached addresses keep that precise: see balance.go.
-func (s *Service) call(ctx context.Context, i int, hops int, budget time.Duration) *Node {
+func (s *Service) call(ctx context.Context, i int, h hopHeaders) *Node {
 	start := time.Now()
+	budget := h.budget
 	up := s.next[i]
 	if up == nil {
 		return &Node{Service: s.cfg.Next[i], Status: http.StatusBadGateway, Error: "bad NEXT: " + s.nextErrs[i].Error()}
@@ -55,7 +63,7 @@ func (s *Service) call(ctx context.Context, i int, hops int, budget time.Duratio
 			d, _ := ctx.Deadline()
 			left = time.Until(d)
 		}
-		n, err := s.attempt(ctx, up, a, hops, left, since, retry)
+		n, err := s.attempt(ctx, up, a, hopHeaders{h.hops, left, h.payload}, since, retry)
 		if err == nil {
 			return n
 		}
@@ -91,9 +99,10 @@ type notATree struct{ err error }
 func (e *notATree) Error() string { return e.err.Error() }
 
 // attempt is one call of up at a, watched from hangCheck on (see
-// upstream.watch) when up names a host. Its error is the transport's, a
-// verdict (*nameGone, *addrGone) that cut it, or *notATree.
-func (s *Service) attempt(ctx context.Context, up *upstream, a addr, hops int, left time.Duration, since time.Time, retry bool) (*Node, error) {
+// upstream.watch) when up names a host; h.budget is what is left of the
+// call. Its error is the transport's, a verdict (*nameGone, *addrGone)
+// that cut it, or *notATree.
+func (s *Service) attempt(ctx context.Context, up *upstream, a addr, h hopHeaders, since time.Time, retry bool) (*Node, error) {
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	if up.name != "" {
@@ -114,9 +123,9 @@ func (s *Service) attempt(ctx context.Context, up *upstream, a addr, hops int, l
 	var body []byte
 	var err error
 	if up.base.Scheme == "http" {
-		resp, body, err = s.hops.do(actx, a.hostport, hopRequest(a.uri, up.base.Host, hops, left))
+		resp, body, err = s.hops.do(actx, a.hostport, hopRequest(a.uri, up.base.Host, h))
 	} else {
-		resp, body, err = s.transportDo(actx, up, a, hops, left)
+		resp, body, err = s.transportDo(actx, up, a, h)
 	}
 	if err != nil && resp == nil {
 		return nil, cut(err)
@@ -132,7 +141,15 @@ func (s *Service) attempt(ctx context.Context, up *upstream, a addr, hops int, l
 }
 
 // transportDo is a call through net/http's Transport (https:// hops).
-func (s *Service) transportDo(ctx context.Context, up *upstream, a addr, hops int, left time.Duration) (*http.Response, []byte, error) {
+func (s *Service) transportDo(ctx context.Context, up *upstream, a addr, h hopHeaders) (*http.Response, []byte, error) {
+	header := http.Header{
+		"Accept":     {"application/json"},
+		HeaderHops:   {strconv.Itoa(h.hops)},
+		HeaderBudget: {strconv.FormatInt(h.budget.Milliseconds(), 10)},
+	}
+	if h.payload > 0 {
+		header[HeaderPayload] = []string{strconv.Itoa(h.payload)}
+	}
 	req := (&http.Request{
 		Method:     http.MethodGet,
 		URL:        a.url,
@@ -140,11 +157,7 @@ func (s *Service) transportDo(ctx context.Context, up *upstream, a addr, hops in
 		ProtoMajor: 1,
 		ProtoMinor: 1,
 		Host:       up.base.Host,
-		Header: http.Header{
-			"Accept":     {"application/json"},
-			HeaderHops:   {strconv.Itoa(hops)},
-			HeaderBudget: {strconv.FormatInt(left.Milliseconds(), 10)},
-		},
+		Header:     header,
 	}).WithContext(ctx)
 	resp, err := s.client.Do(req)
 	if err != nil {

@@ -171,16 +171,20 @@ func exchange(hc *hopConn, req []byte) (*http.Response, []byte, error) {
 }
 
 // hopRequest is the request a hop sends to base's request target path
-// (with ?format=json) on host.
-func hopRequest(path, host string, hops int, budget time.Duration) []byte {
-	b := make([]byte, 0, 160)
+// (with ?format=json) on host, with h's headers.
+func hopRequest(path, host string, h hopHeaders) []byte {
+	b := make([]byte, 0, 192)
 	b = append(b, "GET "...)
 	b = append(b, path...)
 	b = append(b, " HTTP/1.1\r\nHost: "...)
 	b = append(b, host...)
 	b = append(b, "\r\nUser-Agent: Go-http-client/1.1\r\nAccept: application/json\r\n"+HeaderHops+": "...)
-	b = strconv.AppendInt(b, int64(hops), 10)
+	b = strconv.AppendInt(b, int64(h.hops), 10)
 	b = append(b, "\r\n"+HeaderBudget+": "...)
-	b = strconv.AppendInt(b, budget.Milliseconds(), 10)
+	b = strconv.AppendInt(b, h.budget.Milliseconds(), 10)
+	if h.payload > 0 {
+		b = append(b, "\r\n"+HeaderPayload+": "...)
+		b = strconv.AppendInt(b, int64(h.payload), 10)
+	}
 	return append(b, "\r\n\r\n"...)
 }

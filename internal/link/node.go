@@ -15,12 +15,14 @@ import (
 )
 
 // maxTreeBytes bounds a downstream answer: a larger one is an error, not
-// an allocation.
-const maxTreeBytes = 4 << 20
+// an allocation. It is the largest payload (16 MiB, see maxPayload) and
+// 1 MiB for the tree around it; without a payload a tree is a few KiB.
+const maxTreeBytes = maxPayload + 1<<20
 
 // Node is one hop of the chain tree: who answered, how, and whom it called.
-// Every field but calls is always present in JSON, so the schema is the
-// same for a hop that answered and one that could not be reached.
+// Every field but payload and calls is always present in JSON, so the
+// schema is the same for a hop that answered and one that could not be
+// reached.
 type Node struct {
 	Service  string  `json:"service"`
 	Instance string  `json:"instance"` // empty when the hop did not answer
@@ -28,7 +30,10 @@ type Node struct {
 	TookMS   float64 `json:"took_ms"`
 	Status   int     `json:"status"` // HTTP status of this hop; 0 when nothing answered
 	Error    string  `json:"error"`  // short reason, empty when fine
-	Calls    []*Node `json:"calls,omitempty"`
+	// Payload is the bytes the last hop filled when the request asked
+	// for some (?payload=N); hops that call others have none.
+	Payload string  `json:"payload,omitempty"`
+	Calls   []*Node `json:"calls,omitempty"`
 
 	// raw is the JSON this node was decoded from, when it says exactly
 	// what the node does: a hop passes its callee's answer on as it came.
@@ -91,6 +96,9 @@ func decodeTree(resp *http.Response, body []byte, err error) (*Node, error) {
 		end = int(dec.InputOffset())
 	}
 	if n.Service == "" {
+		if errors.Is(err, errTooBig) {
+			return nil, fmt.Errorf("HTTP %d, answer over %d MiB", resp.StatusCode, maxTreeBytes>>20)
+		}
 		return nil, fmt.Errorf("HTTP %d, not a link service", resp.StatusCode)
 	}
 	if err != nil && !errors.Is(err, errTooBig) {
@@ -147,6 +155,10 @@ func appendJSON(b []byte, n *Node, head []byte) []byte {
 	b = strconv.AppendInt(b, int64(n.Status), 10)
 	b = append(b, `,"error":`...)
 	b = appendString(b, n.Error)
+	if n.Payload != "" {
+		b = append(b, `,"payload":`...)
+		b = appendString(b, n.Payload)
+	}
 	if len(n.Calls) > 0 {
 		b = append(b, `,"calls":[`...)
 		for i, c := range n.Calls {
@@ -171,12 +183,19 @@ func jsonHead(n *Node) []byte {
 	return append(b, `,"took_ms":`...)
 }
 
+// appendString writes s as encoding/json does: printable ASCII that it
+// does not escape is copied (a payload is megabytes of it), anything else
+// goes through json.Marshal.
 func appendString(b []byte, s string) []byte {
-	if s == "" {
-		return append(b, `""`...)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			j, _ := json.Marshal(s)
+			return append(b, j...)
+		}
 	}
-	j, _ := json.Marshal(s)
-	return append(b, j...)
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // appendFloat writes f as encoding/json does.

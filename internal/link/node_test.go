@@ -101,6 +101,9 @@ func TestAppendJSONIsWhatEncodingJSONWrites(t *testing.T) {
 		{Service: "a", Instance: "i1", Version: "v", Status: 200},
 		{Service: "a<&>", Instance: "ü\u2028", Version: `"q"`, TookMS: 1234.567, Status: 502, Error: "x\ny", Calls: []*Node{leaf, {Service: "d", TookMS: 1e21, Status: 504, Error: "timeout after 2s"}}},
 		{Service: "a", TookMS: 1e-7, Status: 508, Error: "more than 16 hops: is the chain a loop?"},
+		{Service: "c", Instance: "c-1", Version: "v", Status: 200, Payload: strings.Repeat("x", 4096)},
+		{Service: "c", Instance: "c-1", Version: "v\x7f~ ", Status: 200, Payload: "<&>\"\\\x01\x7fü\u2028"},
+		{Service: "a", Instance: "i1", Version: "v", Status: 200, Payload: "xx", Calls: []*Node{{Service: "b", Instance: "i2", Status: 200, Payload: "xyz"}, leaf}},
 	} {
 		want, err := json.Marshal(n)
 		if err != nil {
@@ -130,6 +133,10 @@ func FuzzParseNode(f *testing.F) {
 			{Service: "d", Instance: "i3", Version: "v", TookMS: 2e-7, Status: 200},
 		}},
 		{Service: "ü<&>", Instance: "x\"y", Version: "1e3", TookMS: 1e21, Status: 508, Error: "more than 16 hops"},
+		{Service: "a", Instance: "i1", Version: "v", TookMS: 3, Status: 200, Calls: []*Node{
+			{Service: "b", Instance: "i2", Version: "v", TookMS: 2, Status: 200, Calls: []*Node{{Service: "c", Instance: "i3", Version: "v", TookMS: 1, Status: 200, Payload: strings.Repeat("x", 1000)}}},
+			{Service: "d", Instance: "i4", Version: "v", TookMS: 1, Status: 200, Payload: "xyz ü"},
+		}},
 	}
 	for _, n := range trees {
 		b := appendJSON(nil, n, jsonHead(n))
@@ -145,6 +152,11 @@ func FuzzParseNode(f *testing.F) {
 	}
 	f.Add([]byte(`{"service":"a","instance":"","version":"","took_ms":01,"status":200,"error":""}`))
 	f.Add([]byte(`{"service":"a","instance":"","version":"","took_ms":1,"status":2e2,"error":"","calls":[]}`))
+	f.Add([]byte(`{"service":"c","instance":"c-1","version":"v","took_ms":1,"status":200,"error":"","payload":""}`))
+	f.Add([]byte(`{"service":"c","instance":"c-1","version":"v","took_ms":1,"status":200,"error":"","payload":"x\u0078"}`))
+	f.Add([]byte(`{"service":"c","instance":"c-1","version":"v","took_ms":1,"status":200,"error":"","payload":7}`))
+	f.Add([]byte(`{"service":"c","instance":"c-1","version":"v","took_ms":1,"status":200,"error":"","payload":"xx","payload":"y"}`))
+	f.Add([]byte(`{"service":"a","instance":"","version":"","took_ms":1,"status":200,"error":"","calls":[],"payload":"xx"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		got, end, ok := parseNode(b)
 		if !ok {

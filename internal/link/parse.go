@@ -149,6 +149,10 @@ func (p *parser) node(depth int) *Node {
 	}
 	p.lit(`,"error":`)
 	n.Error = p.str()
+	if !p.bad && bytes.HasPrefix(p.b[p.i:], []byte(`,"payload":`)) {
+		p.i += len(`,"payload":`)
+		n.Payload = p.str()
+	}
 	if !p.bad && bytes.HasPrefix(p.b[p.i:], []byte(`,"calls":[`)) {
 		p.i += len(`,"calls":[`)
 		for !p.bad {

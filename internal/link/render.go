@@ -35,6 +35,9 @@ func hop(n *Node) string {
 		return n.Service + " ✗ " + n.Error // it never answered
 	}
 	s := fmt.Sprintf("%s (%s, %s, %s)", n.Service, n.Instance, n.Version, n.Took())
+	if n.Payload != "" {
+		s += payloadSize(n)
+	}
 	if n.Error != "" && len(n.Calls) == 0 {
 		s += " ✗ " + n.Error
 	}
@@ -59,6 +62,9 @@ func tree(b *strings.Builder, n *Node, first, rest string) {
 	if n.Instance != "" {
 		fmt.Fprintf(b, "  %s  %s  %s  HTTP %d", n.Instance, n.Version, n.Took(), n.Status)
 	}
+	if n.Payload != "" {
+		b.WriteString(" " + payloadSize(n))
+	}
 	if n.Error != "" {
 		b.WriteString("  " + n.Error)
 	}
@@ -70,6 +76,11 @@ func tree(b *strings.Builder, n *Node, first, rest string) {
 			tree(b, c, rest+"├─ ", rest+"│  ")
 		}
 	}
+}
+
+// payloadSize is how text shows a payload: its size, never its bytes.
+func payloadSize(n *Node) string {
+	return fmt.Sprintf(" (payload %d B)", len(n.Payload))
 }
 
 // Path summarises a tree in one line of names, following the branch that

@@ -24,8 +24,9 @@ import (
 
 // Headers that travel down the chain.
 const (
-	HeaderHops   = "X-Chain-Hops"      // how many hops came before: loops end at MAX_HOPS
-	HeaderBudget = "X-Chain-Budget-Ms" // what is left of the caller's timeout
+	HeaderHops    = "X-Chain-Hops"      // how many hops came before: loops end at MAX_HOPS
+	HeaderBudget  = "X-Chain-Budget-Ms" // what is left of the caller's timeout
+	HeaderPayload = "X-Chain-Payload"   // bytes the last hop fills (?payload=N on the entry)
 )
 
 // budgetMargin is what each hop keeps for itself out of its caller's
@@ -203,16 +204,24 @@ func (s *Service) serveHealth(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// serveChain calls every NEXT in parallel and answers with the tree.
+// serveChain calls every NEXT in parallel and answers with the tree. The
+// last hop (no NEXT) fills the payload the request asks for.
 func (s *Service) serveChain(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	hops := hopsOf(r)
 	self := &Node{Service: s.cfg.Name, Instance: s.cfg.Instance, Version: s.cfg.Version, Status: http.StatusOK}
-	if hops >= s.cfg.MaxHops {
+	payload, err := requestedPayload(r)
+	switch {
+	case err != nil:
+		self.Status = http.StatusBadRequest
+		self.Error = err.Error()
+	case hops >= s.cfg.MaxHops:
 		self.Status = http.StatusLoopDetected
 		self.Error = fmt.Sprintf("more than %d hops: is the chain a loop?", s.cfg.MaxHops)
-	} else {
-		self.Calls = s.callAll(r.Context(), hops+1, s.budget(r))
+	case len(s.next) == 0:
+		self.Payload = payloadBytes(payload)
+	default:
+		self.Calls = s.callAll(r.Context(), hopHeaders{hops: hops + 1, budget: s.budget(r), payload: payload})
 		self.Status = statusFor(self.Calls)
 	}
 	self.TookMS = ms(time.Since(start))
@@ -244,6 +253,9 @@ func (s *Service) writeNode(w http.ResponseWriter, r *http.Request, n *Node) {
 	b := (*bp)[:0]
 	if wantsJSON(r) {
 		w.Header()["Content-Type"] = contentJSON
+		if size := jsonSizeHint(n); size > cap(b) {
+			b = make([]byte, 0, size) // a payload: one allocation, not a doubling
+		}
 		b = append(appendJSON(b, n, s.head), '\n')
 	} else {
 		w.Header()["Content-Type"] = contentText
@@ -267,15 +279,26 @@ func wantsJSON(r *http.Request) bool {
 // queryFormat is r.URL.Query().Get("format"), without building the map
 // for the plain queries links send.
 func queryFormat(q string) string {
+	v, _ := queryValue(q, "format")
+	return v
+}
+
+// queryValue is the first value of key in the query q and whether key is
+// there at all, as r.URL.Query() says, without building the map for the
+// plain queries links send.
+func queryValue(q, key string) (string, bool) {
 	if strings.ContainsAny(q, "%+;") {
-		return (&url.URL{RawQuery: q}).Query().Get("format")
+		if vs := (&url.URL{RawQuery: q}).Query()[key]; len(vs) > 0 {
+			return vs[0], true
+		}
+		return "", false
 	}
 	for q != "" {
 		var kv string
 		kv, q, _ = strings.Cut(q, "&")
-		if k, v, _ := strings.Cut(kv, "="); k == "format" {
-			return v
+		if k, v, _ := strings.Cut(kv, "="); k == key {
+			return v, true
 		}
 	}
-	return ""
+	return "", false
 }
