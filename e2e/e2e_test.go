@@ -35,9 +35,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "e2e: the Docker daemon does not answer (%v): %s\nstart it, or run `go test -short ./...` for the unit tests only\n", err, out)
 		os.Exit(1)
 	}
-	if err := exec.Command("docker", "image", "inspect", "chainctl/link:latest").Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: image chainctl/link:latest is missing: run `make image`")
-		os.Exit(1)
+	for _, img := range []string{"chainctl/link:latest", "chainctl/netfault:latest"} {
+		if err := exec.Command("docker", "image", "inspect", img).Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: image %s is missing: run `make image`\n", img)
+			os.Exit(1)
+		}
 	}
 	dir, err := os.MkdirTemp("", "chainctl-e2e-")
 	if err != nil {

@@ -171,6 +171,30 @@ func testSwarmSingleNode(t *testing.T) {
 		return strings.Contains(r.stdout, "a | ") && strings.Contains(r.stdout, "GET /"), r.stdout
 	})
 
+	// Network faults act on the tasks of this node: delay on c, then a
+	// partition; heal undoes both.
+	mustChainctl(t, "break", "-q", "-p", p, "c", "--delay", "300ms")
+	if f := row(t, ps(t, p), p+"-c.1").Fault; f != "delay 300ms" {
+		t.Errorf("ps fault of c after --delay on a swarm: %q", f)
+	}
+	eventually(t, 20*time.Second, "b's hop to take 300 ms more", func() (bool, string) {
+		h, code := callJSON(t, p)
+		b := h.find("b")
+		return code == 0 && b != nil && b.TookMS >= 300, fmt.Sprintf("exit %d, b %+v", code, b)
+	})
+	mustChainctl(t, "partition", "-q", "-p", p, "a,b")
+	eventually(t, 20*time.Second, "the chain to fail at c across the partition", func() (bool, string) {
+		h, code := callJSON(t, p)
+		return code == 1 && h.find("c") != nil && h.find("c").Error != "", fmt.Sprint(code)
+	})
+	if r := mustChainctl(t, "heal", "-p", p); !strings.Contains(r.stdout, "(delay 300ms)") || !strings.Contains(r.stdout, "(partition {a,b}|{c})") {
+		t.Errorf("heal after network faults on a swarm: %s", r)
+	}
+	eventually(t, 20*time.Second, "the chain answers after heal", func() (bool, string) {
+		_, code := callJSON(t, p)
+		return code == 0, fmt.Sprint(code)
+	})
+
 	// An unchanged up changes nothing (the swarm bumps a service's version
 	// on every update); down leaves nothing.
 	version := func() string {

@@ -243,6 +243,17 @@ services:
 			return len(seen) == 2, fmt.Sprint(status, body, err, seen)
 		})
 	}
+	// A network fault acts on this node's tasks and names the other node.
+	worker := ""
+	for node := range nodes {
+		if node != manager {
+			worker = node
+		}
+	}
+	if r := chainctl(t, "break", "-p", p, "b", "--delay", "100ms"); r.code != 1 || !strings.Contains(r.stderr, "runs on node "+worker+": network faults act on this engine's tasks only") {
+		t.Errorf("break b --delay with a task on the worker: %s", r)
+	}
+	mustChainctl(t, "heal", "-q", "-p", p)
 	mustChainctl(t, "down", "-p", p)
 	for _, kind := range []string{"service", "config", "network"} {
 		if left := docker(t, kind, "ls", "-q", "--filter", label); left != "" {

@@ -91,6 +91,12 @@ func (b *Backend) Break(ctx context.Context, project string, targets []engine.Ta
 	if err != nil {
 		return nil, err
 	}
+	if engine.IsNetworkMode(opts.Mode) {
+		if err := opts.CheckNetwork(); err != nil {
+			return nil, err
+		}
+		return b.netBreak(ctx, s, reps, opts)
+	}
 	res := &engine.BreakResult{AffectedByName: map[string][]string{}}
 	var todo []replica
 	for _, r := range reps {

@@ -29,14 +29,14 @@ func New(c *engine.Conn) *Backend { return &Backend{c: c, api: c.API} }
 func (b *Backend) Kind() string { return engine.KindDocker }
 
 // Modes are what break can inject here, each one Engine API call.
-var Modes = []engine.Mode{
+var Modes = append([]engine.Mode{
 	{Name: engine.ModeKill, Help: "SIGKILL, an abrupt crash (--signal for another signal)"},
 	{Name: engine.ModeStop, Help: "graceful stop with the service's grace period"},
 	{Name: engine.ModePause, Help: "freeze the processes: callers hang until their timeout"},
 	{Name: engine.ModeDisconnect, Help: "cut the container off the project network (a partition)"},
 	{Name: engine.ModeRemove, Help: "delete the container, as kubectl delete deployment does"},
 	{Name: engine.ModeRestart, Help: "a crash and a come-back"},
-}
+}, engine.NetworkModeList...)
 
 // BreakModes lists what break can inject here.
 func (b *Backend) BreakModes() []engine.Mode { return Modes }

@@ -15,6 +15,7 @@ import (
 	"github.com/docker/docker/api/types/network"
 
 	"github.com/chainctl/chainctl/internal/engine"
+	"github.com/chainctl/chainctl/internal/netfault"
 )
 
 // Down removes everything that carries the project's label — containers,
@@ -42,6 +43,9 @@ func (b *Backend) Down(ctx context.Context, project string, opts engine.DownOpti
 // downPass removes what the project has now and says whether it found
 // anything.
 func (b *Backend) downPass(ctx context.Context, project string, opts engine.DownOptions, res *engine.DownResult) (bool, error) {
+	if err := b.removeHelpers(ctx, project, res); err != nil {
+		return true, err
+	}
 	cs, t, err := b.snapshot(ctx, project)
 	if err != nil {
 		return false, err
@@ -195,4 +199,16 @@ func (b *Backend) foreignEndpoints(ctx context.Context, ins network.Inspect, pro
 	}
 	sort.Strings(foreign)
 	return foreign
+}
+
+// removeHelpers removes the project's network-fault helpers at once: their
+// targets are going away, and their rules with the targets' namespaces.
+func (b *Backend) removeHelpers(ctx context.Context, project string, res *engine.DownResult) error {
+	helpers, err := netfault.Helpers(ctx, b.api, project)
+	if err != nil {
+		return err
+	}
+	names, err := b.injector().RemoveAll(ctx, helpers)
+	res.Containers = append(res.Containers, names...)
+	return err
 }

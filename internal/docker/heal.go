@@ -21,6 +21,10 @@ func (b *Backend) Heal(ctx context.Context, project string, services []string, o
 		return nil, err
 	}
 	defer done()
+	netHealed, err := b.netHeal(ctx, project, services, opts.Partition)
+	if err != nil || opts.Partition {
+		return &engine.HealResult{Healed: netHealed}, err
+	}
 	if len(services) == 0 {
 		services = s.t.ServiceNames()
 	}
@@ -32,7 +36,7 @@ func (b *Backend) Heal(ctx context.Context, project string, services []string, o
 	if err != nil {
 		return nil, err
 	}
-	res := &engine.HealResult{}
+	res := &engine.HealResult{Healed: netHealed}
 	var todo []replica
 	for _, r := range reps {
 		if f := s.fault(r); f == engine.FaultNone || f == engine.FaultRestarting {

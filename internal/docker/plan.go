@@ -41,7 +41,7 @@ func (p *upPlan) ids() map[string]string {
 func (r *upRun) plan(all []container.Summary) (*upPlan, error) {
 	existing := map[string]container.Summary{}
 	for _, c := range all {
-		if engine.OwnedBy(c.Labels, r.t.Name) {
+		if engine.OwnedBy(c.Labels, r.t.Name) && c.Labels[engine.LabelRole] == "" {
 			existing[engine.NameOf(c)] = c
 		}
 	}

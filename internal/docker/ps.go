@@ -22,6 +22,10 @@ func (b *Backend) PS(ctx context.Context, project string) ([]engine.ContainerSta
 		return nil, err
 	}
 	netName := t.Network.Name
+	nets, err := b.netFaults(ctx, project)
+	if err != nil {
+		return nil, err
+	}
 	seen := map[string]bool{}
 	var out []engine.ContainerStatus
 	for _, c := range cs {
@@ -35,7 +39,7 @@ func (b *Backend) PS(ctx context.Context, project string) ([]engine.ContainerSta
 			Health:    engine.Health(c),
 			Ports:     ports(c),
 			Endpoints: endpoints(c),
-			Fault:     engine.Fault(c, netName),
+			Fault:     engine.WithNetFaults(engine.Fault(c, netName), nets[c.ID]),
 		})
 	}
 	// Replicas the topology has but the engine does not: removed.

@@ -23,6 +23,7 @@ type Backend interface {
 	Logs(ctx context.Context, project string, opts LogsOptions, w io.Writer) error
 	Break(ctx context.Context, project string, targets []Target, opts BreakOptions) (*BreakResult, error)
 	Heal(ctx context.Context, project string, services []string, opts HealOptions) (*HealResult, error)
+	Partition(ctx context.Context, project string, groups [][]string, oneWay bool) (*PartitionResult, error)
 	Endpoint(ctx context.Context, project, service string) (string, string, error)
 	BreakModes() []Mode
 }

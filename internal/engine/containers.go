@@ -17,12 +17,18 @@ import (
 	"github.com/chainctl/chainctl/internal/topology"
 )
 
-// Containers lists every container of the project, running or not, in one
-// call, by name.
+// Containers lists every container of the project's services, running or
+// not, in one call, by name; helpers (LabelRole) are left out.
 func Containers(ctx context.Context, api ContainerAPI, project string) ([]container.Summary, error) {
-	cs, err := api.ContainerList(ctx, container.ListOptions{All: true, Filters: ProjectFilter(project)})
+	all, err := api.ContainerList(ctx, container.ListOptions{All: true, Filters: ProjectFilter(project)})
 	if err != nil {
 		return nil, fmt.Errorf("list containers of project %s: %w", project, err)
+	}
+	cs := all[:0]
+	for _, c := range all {
+		if c.Labels[LabelRole] == "" {
+			cs = append(cs, c)
+		}
 	}
 	sort.Slice(cs, func(i, j int) bool { return NameOf(cs[i]) < NameOf(cs[j]) })
 	return cs, nil

@@ -4,6 +4,7 @@ package engine
 
 import (
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -73,4 +74,17 @@ func Health(c container.Summary) string {
 		return "starting"
 	}
 	return "-"
+}
+
+// WithNetFaults adds the network faults in force to what the engine says:
+// "delay 200ms", or "paused; loss 30%".
+func WithNetFaults(fault string, nets []string) string {
+	if len(nets) == 0 {
+		return fault
+	}
+	sort.Strings(nets)
+	if fault == FaultNone {
+		return strings.Join(nets, "; ")
+	}
+	return fault + "; " + strings.Join(nets, "; ")
 }

@@ -19,7 +19,13 @@ const (
 	LabelTopology    = "io.chainctl.topology"     // the whole topology as JSON, on the network and the spec volume
 	LabelSpec        = "io.chainctl.spec"         // marks the spec volume; value: the topology's hash
 	LabelEngine      = "io.chainctl.engine"       // swarm: on what a swarm made for a chainctl service
+	LabelRole        = "io.chainctl.role"         // on helpers: what the helper is for
 )
+
+// RoleNetfault marks a helper that holds a network fault in its target's
+// namespace. Helpers are the project's (down removes them) but are not its
+// services' containers: Containers leaves them out.
+const RoleNetfault = "netfault"
 
 // ProjectFilter selects the objects of one project, exactly (a label match,
 // never a name prefix: project "ab" never matches "abc").

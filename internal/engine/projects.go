@@ -43,6 +43,9 @@ func (c *Conn) Projects(ctx context.Context) ([]Project, error) {
 		return p
 	}
 	for _, ct := range cs {
+		if ct.Labels[LabelRole] != "" {
+			continue // a helper, not a service's container
+		}
 		p := get(ct.Labels[LabelProject])
 		p.Containers++
 		services[p.Name][ct.Labels[LabelService]] = true

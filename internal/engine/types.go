@@ -4,7 +4,10 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"time"
+
+	"github.com/chainctl/chainctl/internal/netfault/spec"
 )
 
 // UpOptions tune `chainctl up`.
@@ -81,12 +84,42 @@ const (
 	ModeRemove     = "remove"
 	ModeRestart    = "restart"
 	ModeScaleZero  = "scale-zero" // swarm only: replicas to 0
+
+	// Network modes: a helper in the target's namespace holds the fault.
+	ModeDelay     = "delay"
+	ModeLoss      = "loss"
+	ModeRate      = "rate"
+	ModeBlackhole = "blackhole"
+	ModeReset     = "reset"
 )
+
+// NetworkModes are the modes a helper holds; they combine (--delay with
+// --loss with --rate) and leave the target running.
+var NetworkModes = []string{ModeDelay, ModeLoss, ModeRate, ModeBlackhole, ModeReset}
+
+// NetworkModeList is what the network modes do, for every backend's list.
+var NetworkModeList = []Mode{
+	{Name: ModeDelay, Help: "answer each request --delay later (±--jitter); the target keeps running"},
+	{Name: ModeLoss, Help: "drop --loss of the target's packets: callers see retransmits and timeouts"},
+	{Name: ModeRate, Help: "throttle the target's traffic to --rate (e.g. 1mbit)"},
+	{Name: ModeBlackhole, Help: "drop everything: the target stays healthy while callers time out"},
+	{Name: ModeReset, Help: "refuse connections with a TCP reset: callers read connection refused"},
+}
+
+// IsNetworkMode reports a mode a helper holds.
+func IsNetworkMode(mode string) bool { return slices.Contains(NetworkModes, mode) }
 
 // BreakOptions tune `chainctl break`.
 type BreakOptions struct {
 	Mode   string
 	Signal string // for kill; default SIGKILL
+
+	// Net is the network fault of a network mode: every part given
+	// (--delay, --jitter, --loss, --rate, --direction) and the mode's own.
+	Net *spec.Fault
+	// From limits a network fault to traffic with these services (every
+	// replica); empty: all peers.
+	From []string
 }
 
 // KillSignal is the signal kill sends: Signal, else SIGKILL.
@@ -109,14 +142,24 @@ func (o BreakOptions) withDefaults() BreakOptions {
 type BreakResult struct {
 	Broken         []string // containers
 	AlreadyBroken  []string // "abc-c-1 (killed)": left alone
+	Replaced       []string // "abc-c-1 (delay 200ms)": a network fault the new one replaced
+	Mechanisms     []string // "abc-c-1: delay via relay, drop via nftables"
 	Affected       []string // services that call a broken one, directly or not
 	AffectedByName map[string][]string
+}
+
+// PartitionResult says how the project was split.
+type PartitionResult struct {
+	Groups   [][]string // the services of each group, the unnamed ones last
+	Cut      []string   // containers that hold a part of the partition
+	Replaced []string   // containers whose earlier partition this one replaced
 }
 
 // HealOptions tune `chainctl heal`.
 type HealOptions struct {
 	NoWait      bool
 	WaitTimeout time.Duration
+	Partition   bool // heal the partitions only
 }
 
 func (o HealOptions) withDefaults() HealOptions {

@@ -30,6 +30,9 @@ func (s *Backend) Break(ctx context.Context, project string, targets []engine.Ta
 	if err := checkTargets(t, project, targets); err != nil {
 		return nil, err
 	}
+	if engine.IsNetworkMode(opts.Mode) {
+		return s.netBreak(ctx, cs, project, targets, opts)
+	}
 	res := &engine.BreakResult{AffectedByName: map[string][]string{}}
 	var errs []error
 	for _, tg := range targets {

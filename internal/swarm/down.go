@@ -14,6 +14,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/chainctl/chainctl/internal/engine"
+	"github.com/chainctl/chainctl/internal/netfault"
 	"github.com/chainctl/chainctl/internal/progress"
 )
 
@@ -36,6 +37,13 @@ func (s *Backend) Down(ctx context.Context, project string, opts engine.DownOpti
 
 func (s *Backend) down(ctx context.Context, project string, opts engine.DownOptions) (*engine.DownResult, error) {
 	res := &engine.DownResult{}
+	helpers, err := netfault.Helpers(ctx, s.api, project)
+	if err != nil {
+		return res, err
+	}
+	if _, err := s.injector().RemoveAll(ctx, helpers); err != nil {
+		return res, err
+	}
 	svcs, err := s.services(ctx, project)
 	if err != nil {
 		return res, err

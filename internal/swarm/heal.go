@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/chainctl/chainctl/internal/engine"
+	"github.com/chainctl/chainctl/internal/netfault"
 	"github.com/chainctl/chainctl/internal/topology"
 	"github.com/docker/docker/api/types/swarm"
 )
@@ -23,6 +24,10 @@ func (s *Backend) Heal(ctx context.Context, project string, services []string, o
 	}
 	defer done()
 	t, st := cs.t, cs.st
+	netHealed, err := s.netHeal(ctx, project, services, opts.Partition)
+	if err != nil || opts.Partition {
+		return &engine.HealResult{Healed: netHealed}, err
+	}
 	if len(services) == 0 {
 		services = t.ServiceNames()
 	}
@@ -40,7 +45,7 @@ func (s *Backend) Heal(ctx context.Context, project string, services []string, o
 	if err != nil {
 		return nil, err
 	}
-	res := &engine.HealResult{}
+	res := &engine.HealResult{Healed: netHealed}
 	var names []string
 	for _, tg := range targets {
 		healed, err := s.healService(ctx, st, t, tg.Service, netID)
@@ -114,4 +119,13 @@ func (s *Backend) healService(ctx context.Context, st *swarmState, t *topology.T
 	}
 	sort.Strings(healed)
 	return healed, nil
+}
+
+// netHeal removes the helpers heal asks for (see netfault.Injector.Heal).
+func (s *Backend) netHeal(ctx context.Context, project string, services []string, partitionOnly bool) ([]string, error) {
+	helpers, err := netfault.Helpers(ctx, s.api, project)
+	if err != nil {
+		return nil, err
+	}
+	return s.injector().Heal(ctx, helpers, services, partitionOnly)
 }

@@ -22,6 +22,10 @@ func (s *Backend) PS(ctx context.Context, project string) ([]engine.ContainerSta
 	}
 	t, st := cs.t, cs.st
 	ipvs := hasIPVS(s.api.DaemonHost())
+	nets, err := s.netFaults(ctx, project)
+	if err != nil {
+		return nil, err
+	}
 	var out []engine.ContainerStatus
 	for _, name := range t.ServiceNames() {
 		rows := st.rows(project, t, name, s.nodeID)
@@ -35,6 +39,9 @@ func (s *Backend) PS(ctx context.Context, project string) ([]engine.ContainerSta
 					rows[i].Error = noIPVS
 				}
 			}
+		}
+		for i := range rows {
+			rows[i].Fault = engine.WithNetFaults(rows[i].Fault, nets[rows[i].ID])
 		}
 		out = append(out, rows...)
 	}

@@ -61,13 +61,16 @@ func (s *Backend) Kind() string { return engine.KindSwarm }
 
 // Modes are what break can inject on a swarm. stop and restart are
 // docker-only: the swarm would restart the task.
-var Modes = []engine.Mode{
+var Modes = append([]engine.Mode{
 	{Name: engine.ModeKill, Help: "SIGKILL one task's container: the swarm starts a new task"},
 	{Name: engine.ModeScaleZero, Help: "set the service's replicas to 0"},
 	{Name: engine.ModeRemove, Help: "remove the service"},
-	{Name: engine.ModePause, Help: "freeze a task's processes (tasks on this engine's node)"},
-	{Name: engine.ModeDisconnect, Help: "cut a task off the project network (tasks on this engine's node)"},
-}
+	{Name: engine.ModePause, Help: "freeze a task's processes" + onThisNode},
+	{Name: engine.ModeDisconnect, Help: "cut a task off the project network" + onThisNode},
+}, engine.NetworkModeList...)
+
+// onThisNode says where the modes that act on a task's container work.
+const onThisNode = " (tasks on this engine's node)"
 
 // BreakModes lists what break can inject on a swarm.
 func (s *Backend) BreakModes() []engine.Mode { return Modes }

@@ -92,7 +92,7 @@ func newRootCmd(g *globals) *cobra.Command {
 	root.AddCommand(newVersionCmd(g), newLsCmd(g))
 	for _, cmd := range []*cobra.Command{
 		newConfigCmd(g), newUpCmd(g), newDownCmd(g), newPSCmd(g), newLogsCmd(g),
-		newBreakCmd(g), newHealCmd(g), newCallCmd(g), newExportCmd(g),
+		newBreakCmd(g), newHealCmd(g), newPartitionCmd(g), newCallCmd(g), newExportCmd(g),
 	} {
 		addFileFlag(cmd, g)
 		root.AddCommand(cmd)

@@ -62,7 +62,7 @@ func TestUsageErrorsExitTwoWithoutTheEngine(t *testing.T) {
 		{[]string{"ps", "--no-such-flag"}, "unknown flag: --no-such-flag"},
 		{[]string{"ps", "extra"}, `unknown command "extra"`},
 		{[]string{"break"}, "requires at least 1 arg"},
-		{[]string{"break", "c", "--mode", "nope"}, `--mode "nope": want one of kill, stop, pause, disconnect, remove, restart, scale-zero`},
+		{[]string{"break", "c", "--mode", "nope"}, `--mode "nope": want one of kill, stop, pause, disconnect, remove, restart, delay, loss, rate, blackhole, reset, scale-zero`},
 		{[]string{"break", "c/0"}, "replica must be a number from 1"},
 		{[]string{"break", "c", "--for", "-1s"}, "--for -1s"},
 		{[]string{"--progress", "bogus", "ps"}, `unknown progress mode "bogus"`},
@@ -72,6 +72,10 @@ func TestUsageErrorsExitTwoWithoutTheEngine(t *testing.T) {
 		{[]string{"up", "--endpoint-mode", "x", file}, `--endpoint-mode "x"`},
 		{[]string{"up", "--endpoint-mode", "dnsrr", file}, "apply to --engine swarm only"},
 		{[]string{"version", "now"}, `unknown command "now"`},
+		{[]string{"break", "c", "--loss", "150%"}, "--loss 150%"},
+		{[]string{"break", "c", "--mode", "kill", "--delay", "1s"}, "not --mode kill"},
+		{[]string{"heal", "c", "--partition"}, "heal --partition takes no service"},
+		{[]string{"partition"}, "requires at least 1 arg"},
 	}
 	for _, c := range cases {
 		r := run(context.Background(), c.args...)

@@ -3,6 +3,7 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,12 +13,18 @@ import (
 
 	"github.com/chainctl/chainctl/internal/backend"
 	"github.com/chainctl/chainctl/internal/engine"
+	"github.com/chainctl/chainctl/internal/netfault/spec"
 )
 
 type breakFlags struct {
 	mode   string
 	signal string
 	dur    time.Duration
+
+	// network faults
+	delay, jitter   time.Duration
+	loss, rate      string
+	from, direction string
 }
 
 func newBreakCmd(g *globals) *cobra.Command {
@@ -39,6 +46,12 @@ func newBreakCmd(g *globals) *cobra.Command {
 	fl.StringVarP(&f.mode, "mode", "m", engine.ModeKill, "failure to inject; "+strings.Join(kinds, "; "))
 	fl.StringVarP(&f.signal, "signal", "s", "", "signal for --mode kill (default SIGKILL)")
 	fl.DurationVar(&f.dur, "for", 0, "heal automatically after this long (Ctrl-C heals at once)")
+	fl.DurationVar(&f.delay, "delay", 0, "network: answer each request this much later (e.g. 200ms)")
+	fl.DurationVar(&f.jitter, "jitter", 0, "network: vary --delay by up to this much either way")
+	fl.StringVar(&f.loss, "loss", "", "network: share of packets to drop (e.g. 30%)")
+	fl.StringVar(&f.rate, "rate", "", "network: throttle to this rate (e.g. 1mbit, 100kbit, 512kbps)")
+	fl.StringVar(&f.from, "from", "", "network: only traffic with these services (comma-separated; default: every peer)")
+	fl.StringVar(&f.direction, "direction", "", "network: in, out or both (default: both for loss, blackhole and reset; in for delay; out for rate)")
 	_ = cmd.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions(backend.ModeNames(), cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -65,11 +78,9 @@ func runBreak(cmd *cobra.Command, g *globals, f breakFlags, args []string) error
 	if err != nil {
 		return errUsage{err}
 	}
-	if !slices.Contains(backend.ModeNames(), f.mode) {
-		return errUsage{fmt.Errorf("--mode %q: want one of %s", f.mode, strings.Join(backend.ModeNames(), ", "))}
-	}
-	if f.dur < 0 {
-		return errUsage{fmt.Errorf("--for %s: want a positive duration", f.dur)}
+	opts, err := f.options(cmd.Flags().Changed("mode"))
+	if err != nil {
+		return errUsage{err}
 	}
 	ctx := cmd.Context()
 	s, err := g.open(ctx, "", "")
@@ -77,9 +88,9 @@ func runBreak(cmd *cobra.Command, g *globals, f breakFlags, args []string) error
 		return err
 	}
 	defer s.close()
-	res, err := s.Break(ctx, s.Project, targets, engine.BreakOptions{Mode: f.mode, Signal: f.signal})
+	res, err := s.Break(ctx, s.Project, targets, opts)
 	if res != nil {
-		printBreak(g, f.mode, res)
+		printBreak(g, opts, res)
 	}
 	if err != nil || f.dur <= 0 || len(res.Broken) == 0 {
 		return err
@@ -92,14 +103,78 @@ func runBreak(cmd *cobra.Command, g *globals, f breakFlags, args []string) error
 	return err
 }
 
-func printBreak(g *globals, mode string, res *engine.BreakResult) {
+// options maps the flags to a break: a network mode when --mode names one
+// or, without --mode, when a network flag is given.
+func (f breakFlags) options(modeSet bool) (engine.BreakOptions, error) {
+	if !slices.Contains(backend.ModeNames(), f.mode) {
+		return engine.BreakOptions{}, fmt.Errorf("--mode %q: want one of %s", f.mode, strings.Join(backend.ModeNames(), ", "))
+	}
+	if f.dur < 0 {
+		return engine.BreakOptions{}, fmt.Errorf("--for %s: want a positive duration", f.dur)
+	}
+	opts := engine.BreakOptions{Mode: f.mode, Signal: f.signal}
+	netFlags := f.delay != 0 || f.jitter != 0 || f.loss != "" || f.rate != "" || f.from != "" || f.direction != ""
+	if !netFlags && !engine.IsNetworkMode(f.mode) {
+		return opts, nil
+	}
+	net := &spec.Fault{Delay: f.delay, Jitter: f.jitter, Direction: spec.Direction(f.direction),
+		Blackhole: f.mode == engine.ModeBlackhole, Reset: f.mode == engine.ModeReset}
+	var errs []error
+	if f.loss != "" {
+		var err error
+		if net.Loss, err = spec.ParsePercent(f.loss); err != nil {
+			errs = append(errs, fmt.Errorf("--loss %w", err))
+		}
+	}
+	if f.rate != "" {
+		var err error
+		if net.Rate, err = spec.ParseRate(f.rate); err != nil {
+			errs = append(errs, fmt.Errorf("--rate %w", err))
+		} else if net.Rate == 0 {
+			errs = append(errs, fmt.Errorf("--rate %s: want more than 0", f.rate))
+		}
+	}
+	if !modeSet && netFlags { // --delay alone means --mode delay, and so on
+		switch {
+		case f.delay != 0:
+			opts.Mode = engine.ModeDelay
+		case f.loss != "":
+			opts.Mode = engine.ModeLoss
+		case f.rate != "":
+			opts.Mode = engine.ModeRate
+		}
+	}
+	opts.Net = net
+	if f.from != "" {
+		opts.From = strings.Split(f.from, ",")
+	}
+	if len(errs) > 0 {
+		return opts, errors.Join(errs...)
+	}
+	return opts, opts.CheckNetwork()
+}
+
+func printBreak(g *globals, opts engine.BreakOptions, res *engine.BreakResult) {
 	for _, b := range res.AlreadyBroken {
 		fmt.Fprintf(g.stderr, "%s is already broken; left as it is (heal it first)\n", b)
+	}
+	for _, r := range res.Replaced {
+		fmt.Fprintf(g.stderr, "replaced the network fault on %s\n", r)
 	}
 	if len(res.Broken) == 0 {
 		return
 	}
-	fmt.Fprintf(g.stdout, "broke %s (%s)\n", strings.Join(res.Broken, ", "), mode)
+	what := opts.Mode
+	if opts.Net != nil {
+		what = opts.Net.String()
+		if len(opts.From) > 0 {
+			what += " from " + strings.Join(opts.From, ",")
+		}
+	}
+	fmt.Fprintf(g.stdout, "broke %s (%s)\n", strings.Join(res.Broken, ", "), what)
+	for _, m := range res.Mechanisms {
+		fmt.Fprintf(g.stderr, "mechanism %s\n", m)
+	}
 	if len(res.Affected) > 0 {
 		fmt.Fprintf(g.stdout, "affected callers: %s\n", strings.Join(res.Affected, ", "))
 	} else {

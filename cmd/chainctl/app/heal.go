@@ -15,6 +15,7 @@ import (
 type healFlags struct {
 	noWait      bool
 	waitTimeout time.Duration
+	partition   bool
 }
 
 func newHealCmd(g *globals) *cobra.Command {
@@ -28,17 +29,21 @@ func newHealCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&f.noWait, "no-wait", false, "do not wait for health")
 	cmd.Flags().DurationVar(&f.waitTimeout, "wait-timeout", engine.DefaultWaitTimeout, "how long to wait for health")
+	cmd.Flags().BoolVar(&f.partition, "partition", false, "join the groups of a partition again, and heal nothing else")
 	return cmd
 }
 
 func runHeal(cmd *cobra.Command, g *globals, f healFlags, services []string) error {
+	if f.partition && len(services) > 0 {
+		return errUsage{fmt.Errorf("heal --partition takes no service: a partition is the whole project's")}
+	}
 	ctx := cmd.Context()
 	s, err := g.open(ctx, "", "")
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	res, err := s.Heal(ctx, s.Project, services, engine.HealOptions{NoWait: f.noWait, WaitTimeout: f.waitTimeout})
+	res, err := s.Heal(ctx, s.Project, services, engine.HealOptions{NoWait: f.noWait, WaitTimeout: f.waitTimeout, Partition: f.partition})
 	if res != nil {
 		printHeal(g, res)
 	}
