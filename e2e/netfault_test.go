@@ -212,7 +212,7 @@ func TestNetFromLimitsTheFaultToOnePeer(t *testing.T) {
 	p := newProject(t)
 	mustChainctl(t, "up", "-q", writeTopology(t, p, diamond))
 	br := mustChainctl(t, "break", "-p", p, "d", "--mode", "blackhole", "--from", "b")
-	if !strings.Contains(br.stdout, "(blackhole from b)") {
+	if !strings.Contains(br.stdout, "(blackhole from b)") || !strings.Contains(br.stdout, "affected callers: a, b\n") {
 		t.Errorf("break --from: %s", br)
 	}
 	if f := faultOf(t, p, p+"-d-1"); f != "blackhole from b" {
@@ -298,6 +298,40 @@ func TestNetFaultsCombineReplaceAndRefuseBadInput(t *testing.T) {
 	}
 	if f := faultOf(t, p, p+"-c-1"); f != "loss 100%" {
 		t.Errorf("bad input changed the fault: %q", f)
+	}
+	r = mustChainctl(t, "break", "-p", p, "c", "--delay", "100ms", "--for", "1s")
+	if !strings.Contains(r.stdout, "healed "+p+"-c-1 (delay 100ms)") {
+		t.Errorf("break --for 1s: %s", r)
+	}
+	if f := faultOf(t, p, p+"-c-1"); f != "-" {
+		t.Errorf("after --for: ps FAULT %q", f)
+	}
+}
+
+// A chainctl killed while the helper starts leaves nothing heal cannot
+// find: heal removes the helper, whatever state it was in, and the chain
+// answers without a rule left behind.
+func TestNetFaultKilledMidBreakIsHealable(t *testing.T) {
+	t.Parallel()
+	p := newProject(t)
+	mustChainctl(t, "up", "-q", writeTopology(t, p, fastChain))
+	cmd := exec.Command(chainctlBin, "break", "-q", "-p", p, "c", "--delay", "300ms")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "the helper container to exist", func() (bool, string) {
+		out, _ := exec.Command("docker", "ps", "-aq", "--filter", "name="+p+"-c-1-netfault").Output()
+		return strings.TrimSpace(string(out)) != "", "no helper yet"
+	})
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	_ = cmd.Wait()
+	mustChainctl(t, "heal", "-q", "-p", p)
+	if out := docker(t, "ps", "-aq", "--filter", "label=io.chainctl.project="+p, "--filter", "label=io.chainctl.role"); out != "" {
+		t.Errorf("helpers left after heal: %s", out)
+	}
+	b, _, _ := hopTimes(t, p, 5)
+	if b > 100 {
+		t.Errorf("after heal b's hop takes %.1f ms: a delay rule was left behind", b)
 	}
 }
 

@@ -60,7 +60,7 @@ func (b *Backend) netBreak(ctx context.Context, s *chaosState, reps []replica, o
 	})
 	for _, r := range todo {
 		res.Broken = append(res.Broken, r.name(s.project))
-		res.NoteBroken(s.t, r.service)
+		res.NoteBroken(s.t, r.service, opts.From...)
 	}
 	return res, err
 }

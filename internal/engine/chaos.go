@@ -92,12 +92,24 @@ func begin[S any](ctx context.Context, c *Conn, project string, load Load[S]) (S
 }
 
 // NoteBroken records that a service was broken: the services that call it,
-// directly or not, feel it.
-func (r *BreakResult) NoteBroken(t *topology.Topology, service string) {
+// directly or not, feel it. With from (a network fault scoped to some
+// peers), only the callers among from, and whoever calls those, feel it.
+func (r *BreakResult) NoteBroken(t *topology.Topology, service string, from ...string) {
 	if r.AffectedByName == nil {
 		r.AffectedByName = map[string][]string{}
 	}
 	callers := t.Callers(service)
+	if len(from) > 0 {
+		var scoped []string
+		for _, c := range callers {
+			if slices.Contains(from, c) || slices.ContainsFunc(from, func(f string) bool {
+				return slices.Contains(callers, f) && slices.Contains(t.Callers(f), c)
+			}) {
+				scoped = append(scoped, c)
+			}
+		}
+		callers = scoped
+	}
 	r.AffectedByName[service] = callers
 	for _, c := range callers {
 		if !slices.Contains(r.Affected, c) {

@@ -104,6 +104,20 @@ func TestNoteBrokenUnionsTheCallers(t *testing.T) {
 	}
 }
 
+func TestNoteBrokenFromOnlyTheScopedCallers(t *testing.T) {
+	top := &topology.Topology{Services: map[string]*topology.Service{
+		"a": {Name: "a", Calls: []topology.Call{{Service: "b"}, {Service: "c"}}},
+		"b": {Name: "b", Calls: []topology.Call{{Service: "d"}}},
+		"c": {Name: "c", Calls: []topology.Call{{Service: "d"}}},
+		"d": {Name: "d"},
+	}}
+	res := &engine.BreakResult{}
+	res.NoteBroken(top, "d", "b")
+	if strings.Join(res.Affected, ",") != "a,b" {
+		t.Errorf("d broken from b: affected %v, want a and b (not c)", res.Affected)
+	}
+}
+
 func TestTopologyRecordRoundTrips(t *testing.T) {
 	top := enginetest.Topology()
 	raw, hash, err := engine.EncodeTopology(top)

@@ -78,7 +78,7 @@ func (s *Backend) netBreak(ctx context.Context, cs *chaos, project string, targe
 		if err == nil {
 			res.Broken = append(res.Broken, tg.Name)
 			res.Mechanisms = append(res.Mechanisms, tg.Name+": "+st.String())
-			res.NoteBroken(cs.t, tg.Service)
+			res.NoteBroken(cs.t, tg.Service, opts.From...)
 		}
 		return err
 	})
