@@ -86,8 +86,8 @@ func TestNetDelayAndJitter(t *testing.T) {
 	if !strings.Contains(br.stdout, "broke "+p+"-c-1 (delay 300ms)") || !strings.Contains(br.stderr, "delay via") {
 		t.Fatalf("break --delay: %s", br)
 	}
-	if f := faultOf(t, p, p+"-c-1"); f != "delay 300ms" {
-		t.Errorf("ps FAULT %q, want delay 300ms", f)
+	if f := faultOf(t, p, p+"-c-1"); f != "delay 300ms (relay)" {
+		t.Errorf("ps FAULT %q, want delay 300ms (relay)", f)
 	}
 	bAfter, aAfter, _ := hopTimes(t, p, 9)
 	if added := bAfter - bBefore; added < 270 || added > 330 {
@@ -268,7 +268,7 @@ func TestNetFaultsCombineReplaceAndRefuseBadInput(t *testing.T) {
 	p := newProject(t)
 	mustChainctl(t, "up", "-q", writeTopology(t, p, fastChain))
 	mustChainctl(t, "break", "-q", "-p", p, "c", "--delay", "50ms", "--loss", "1%", "--rate", "10mbit")
-	if f := faultOf(t, p, p+"-c-1"); f != "delay 50ms loss 1% rate 10mbit" {
+	if f := faultOf(t, p, p+"-c-1"); f != "delay 50ms loss 1% rate 10mbit (relay, tbf)" {
 		t.Errorf("combined: ps FAULT %q", f)
 	}
 	r := mustChainctl(t, "break", "-p", p, "c", "--loss", "100%")
@@ -352,7 +352,7 @@ func TestNetFaultSurvivesKilledChainctlAndTargetRestart(t *testing.T) {
 	})
 	_ = cmd.Process.Signal(syscall.SIGKILL)
 	_ = cmd.Wait()
-	if f := faultOf(t, p, p+"-c-1"); f != "delay 200ms" {
+	if f := faultOf(t, p, p+"-c-1"); f != "delay 200ms (relay)" {
 		t.Errorf("after SIGKILL of chainctl, ps FAULT %q; want the fault still in force", f)
 	}
 	hr := mustChainctl(t, "heal", "-q", "-p", p)
@@ -425,7 +425,7 @@ func TestNetRateThrottlesAPayload(t *testing.T) {
 	}
 	before := bTime()
 	mustChainctl(t, "break", "-q", "-p", p, "c", "--rate", "1mbit")
-	if f := faultOf(t, p, p+"-c-1"); f != "rate 1mbit" {
+	if f := faultOf(t, p, p+"-c-1"); f != "rate 1mbit (tbf)" {
 		t.Errorf("ps FAULT %q", f)
 	}
 	want := 262144.0 * 8 / 1e6 * 1000 // ms at 1 mbit/s

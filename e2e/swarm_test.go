@@ -174,7 +174,7 @@ func testSwarmSingleNode(t *testing.T) {
 	// Network faults act on the tasks of this node: delay on c, then a
 	// partition; heal undoes both.
 	mustChainctl(t, "break", "-q", "-p", p, "c", "--delay", "300ms")
-	if f := row(t, ps(t, p), p+"-c.1").Fault; f != "delay 300ms" {
+	if f := row(t, ps(t, p), p+"-c.1").Fault; f != "delay 300ms (relay)" {
 		t.Errorf("ps fault of c after --delay on a swarm: %q", f)
 	}
 	eventually(t, 20*time.Second, "b's hop to take 300 ms more", func() (bool, string) {

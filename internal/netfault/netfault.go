@@ -71,6 +71,18 @@ func (s Status) String() string {
 	return strings.Join(parts, ", ")
 }
 
+// Short names the mechanisms that vary from kernel to kernel, for ps:
+// "relay" or "netem" for delay, "tbf", "htb" or the policer for rate.
+func (s Status) Short() string {
+	var parts []string
+	for _, k := range []string{"delay", "rate"} {
+		if m, ok := s.Mechanisms[k]; ok {
+			parts = append(parts, m)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
 // Injector starts and stops helpers on one engine.
 type Injector struct {
 	API  engine.ContainerAPI

@@ -40,8 +40,9 @@ func (in Injector) Put(ctx context.Context, helpers []Helper, tg Target, job spe
 }
 
 // InForce describes, by target container ID, the network faults in force
-// (a helper whose target restarted since holds nothing any more, and is
-// not shown).
+// and, where it varies, the mechanism that holds them: "delay 300ms
+// (relay)". A helper whose target restarted since holds nothing any more,
+// and is not shown.
 func (in Injector) InForce(ctx context.Context, helpers []Helper) map[string][]string {
 	out := map[string][]string{}
 	inspected := map[string]container.InspectResponse{}
@@ -51,9 +52,14 @@ func (in Injector) InForce(ctx context.Context, helpers []Helper) map[string][]s
 			ins, _ = in.API.ContainerInspect(ctx, h.Target)
 			inspected[h.Target] = ins
 		}
-		if InForce(h, ins) {
-			out[h.Target] = append(out[h.Target], h.Job.String())
+		if !InForce(h, ins) {
+			continue
 		}
+		text := h.Job.String()
+		if st, err := in.status(ctx, h.Container.ID); err == nil && st.Short() != "" {
+			text += " (" + st.Short() + ")"
+		}
+		out[h.Target] = append(out[h.Target], text)
 	}
 	return out
 }
