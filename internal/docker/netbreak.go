@@ -49,7 +49,7 @@ func (b *Backend) netBreak(ctx context.Context, s *chaosState, reps []replica, o
 	}
 	var mu sync.Mutex
 	err = engine.Parallel(todo, func(r replica) error {
-		replaced, st, err := b.netInject(ctx, r, helpers, spec.Job{Fault: &f})
+		replaced, st, err := b.injector().Put(ctx, helpers, b.target(r), spec.Job{Fault: &f})
 		mu.Lock()
 		defer mu.Unlock()
 		res.Replaced = append(res.Replaced, replaced...)
@@ -65,10 +65,9 @@ func (b *Backend) netBreak(ctx context.Context, s *chaosState, reps []replica, o
 	return res, err
 }
 
-// netInject puts job on the replica in place of its helper of job's kind.
-func (b *Backend) netInject(ctx context.Context, r replica, helpers []netfault.Helper, job spec.Job) ([]string, netfault.Status, error) {
-	tg := netfault.Target{Project: r.c.Labels[engine.LabelProject], Service: r.service, Replica: r.n, ID: r.c.ID, Name: engine.NameOf(*r.c)}
-	return b.injector().Put(ctx, helpers, tg, job)
+// target is a running replica as a network fault's target.
+func (b *Backend) target(r replica) netfault.Target {
+	return netfault.Target{Project: r.c.Labels[engine.LabelProject], Service: r.service, Replica: r.n, ID: r.c.ID, Name: engine.NameOf(*r.c)}
 }
 
 // addrs are the project-network addresses of every replica of services.

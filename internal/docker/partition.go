@@ -4,13 +4,9 @@ package docker
 
 import (
 	"context"
-	"net/netip"
-	"sort"
-	"sync"
 
 	"github.com/chainctl/chainctl/internal/engine"
 	"github.com/chainctl/chainctl/internal/netfault"
-	"github.com/chainctl/chainctl/internal/netfault/spec"
 )
 
 // Partition splits the project into groups that cannot reach each other
@@ -31,54 +27,19 @@ func (b *Backend) Partition(ctx context.Context, project string, named [][]strin
 	if err != nil {
 		return nil, err
 	}
-	res := &engine.PartitionResult{Groups: groups}
-	addrs := make([][]netip.Addr, len(groups))
-	for i, g := range groups {
-		addrs[i] = s.addrs(g)
-	}
-	var todo []replica
-	var blocks [][]netip.Addr
-	for i, g := range groups {
-		var block []netip.Addr
-		for j := range groups {
-			if j != i && (!oneWay || j > i) {
-				block = append(block, addrs[j]...)
-			}
-		}
+	var cuts []netfault.Cut
+	for i, block := range netfault.Blocks(groups, oneWay, s.addrs) {
 		if len(block) == 0 {
-			continue // one-way: the last group is cut off by the others' helpers
+			continue
 		}
-		for _, svc := range g {
+		for _, svc := range groups[i] {
 			reps, _ := s.selectReplicas([]engine.Target{{Service: svc}})
 			for _, r := range reps {
 				if r.c != nil && s.fault(r) == engine.FaultNone {
-					todo = append(todo, r)
-					blocks = append(blocks, block)
+					cuts = append(cuts, netfault.Cut{Target: b.target(r), Block: block})
 				}
 			}
 		}
 	}
-	var mu sync.Mutex
-	err = engine.Parallel(engine.Indexes(len(todo)), func(i int) error {
-		job := spec.Job{Partition: &spec.Partition{Block: spec.Addrs(blocks[i]), OneWay: oneWay, Groups: groups}}
-		replaced, _, err := b.netInject(ctx, todo[i], helpers, job)
-		mu.Lock()
-		defer mu.Unlock()
-		res.Replaced = append(res.Replaced, replaced...)
-		if err == nil {
-			res.Cut = append(res.Cut, todo[i].name(project))
-		}
-		return err
-	})
-	if err != nil {
-		return res, err
-	}
-	ids := make([]string, len(todo))
-	for i, r := range todo {
-		ids[i] = r.c.ID
-	}
-	freed, err := b.injector().FreeOthers(ctx, helpers, ids)
-	res.Replaced = append(res.Replaced, freed...)
-	sort.Strings(res.Cut)
-	return res, err
+	return b.injector().Partition(ctx, helpers, cuts, groups, oneWay)
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"sort"
 	"strings"
 	"sync"
 
@@ -139,56 +138,27 @@ func (s *Backend) Partition(ctx context.Context, project string, named [][]strin
 	if err != nil {
 		return nil, err
 	}
-	res := &engine.PartitionResult{Groups: groups}
-	var jobs []netfault.Target
-	var blocks [][]netip.Addr
+	var cuts []netfault.Cut
 	var errs []error
-	for i, g := range groups {
-		var block []netip.Addr
-		for j := range groups {
-			if j != i && (!oneWay || j > i) {
-				block = append(block, cs.st.addrs(cs.t, groups[j])...)
-			}
-		}
+	addrs := func(services []string) []netip.Addr { return cs.st.addrs(cs.t, services) }
+	for i, block := range netfault.Blocks(groups, oneWay, addrs) {
 		if len(block) == 0 {
 			continue
 		}
-		var targets []engine.Target
-		for _, svc := range g {
-			targets = append(targets, engine.Target{Service: svc})
+		targets := make([]engine.Target, len(groups[i]))
+		for j, svc := range groups[i] {
+			targets[j] = engine.Target{Service: svc}
 		}
 		tasks, _, terrs := cs.st.localTasks(cs.t, project, targets)
 		errs = append(errs, terrs...)
 		for _, tg := range tasks {
-			jobs, blocks = append(jobs, tg), append(blocks, block)
+			cuts = append(cuts, netfault.Cut{Target: tg, Block: block})
 		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	var mu sync.Mutex
-	err = engine.Parallel(engine.Indexes(len(jobs)), func(i int) error {
-		job := spec.Job{Partition: &spec.Partition{Block: spec.Addrs(blocks[i]), OneWay: oneWay, Groups: groups}}
-		replaced, _, err := s.injector().Put(ctx, helpers, jobs[i], job)
-		mu.Lock()
-		defer mu.Unlock()
-		res.Replaced = append(res.Replaced, replaced...)
-		if err == nil {
-			res.Cut = append(res.Cut, jobs[i].Name)
-		}
-		return err
-	})
-	if err != nil {
-		return res, err
-	}
-	ids := make([]string, len(jobs))
-	for i, tg := range jobs {
-		ids[i] = tg.ID
-	}
-	freed, err := s.injector().FreeOthers(ctx, helpers, ids)
-	res.Replaced = append(res.Replaced, freed...)
-	sort.Strings(res.Cut)
-	return res, err
+	return s.injector().Partition(ctx, helpers, cuts, groups, oneWay)
 }
 
 // netFaults describes, by short container ID, the network faults in force
