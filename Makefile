@@ -50,11 +50,15 @@ fuzz:
 fmt:
 	gofmt -l -w .
 
-# Medians and ratios against the raw-API floor and docker compose, one run.
+# Medians and ratios against the raw-API floor and docker compose, one run;
+# then the network faults (bench/netbench: set/heal, delay accuracy, the
+# relay's overhead and throughput), with NETBENCH_FLAGS passed on.
 BENCH_N    ?= 3,20
 BENCH_RUNS ?= 5
+NETBENCH_FLAGS ?=
 bench: image
 	$(GO) run ./bench -n $(BENCH_N) -runs $(BENCH_RUNS) -chainctl bin/chainctl
+	$(GO) run ./bench/netbench -chainctl bin/chainctl $(NETBENCH_FLAGS)
 
 clean:
 	rm -rf bin

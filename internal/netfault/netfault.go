@@ -7,9 +7,9 @@
 package netfault
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -144,26 +144,46 @@ func (in Injector) start(ctx context.Context, id string, tg Target) (Status, err
 	if err := in.API.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
 		return Status{}, fmt.Errorf("network fault on %s: start helper: %w", tg.Name, err)
 	}
-	var st Status
-	err := engine.Poll(ctx, engine.PollInterval, time.Now().Add(readyTimeout), func() (bool, error) {
-		var err error
-		st, err = in.status(ctx, id)
-		if err != nil || st.Ready {
-			return st.Ready, err
-		}
-		if st.Error != "" {
-			return false, fmt.Errorf("network fault on %s: the helper says: %s", tg.Name, st.Error)
-		}
-		ins, err := in.API.ContainerInspect(ctx, id)
-		if err == nil && ins.State != nil && !ins.State.Running {
-			return false, fmt.Errorf("network fault on %s: the helper exited with code %d before the fault was in force", tg.Name, ins.State.ExitCode)
-		}
-		return false, nil
-	})
-	if errors.Is(err, engine.ErrPollDeadline) {
-		return st, fmt.Errorf("network fault on %s: the helper did not say ready within %s", tg.Name, readyTimeout)
+	// Follow the helper's output (from its first line, so nothing written
+	// before the stream opens is missed): its ready line is read the
+	// moment it is written, not at the next poll.
+	fctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	rc, err := in.API.ContainerLogs(fctx, id, container.LogsOptions{ShowStdout: true, Follow: true})
+	if err != nil {
+		return Status{}, fmt.Errorf("network fault on %s: follow the helper: %w", tg.Name, err)
 	}
-	return st, err
+	defer rc.Close()
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := stdcopy.StdCopy(pw, io.Discard, rc)
+		pw.CloseWithError(err)
+	}()
+	defer pr.Close()
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		var st Status
+		if json.Unmarshal(sc.Bytes(), &st) != nil {
+			continue
+		}
+		switch {
+		case st.Ready:
+			return st, nil
+		case st.Error != "":
+			return st, fmt.Errorf("network fault on %s: the helper says: %s", tg.Name, st.Error)
+		}
+	}
+	if fctx.Err() != nil && ctx.Err() == nil {
+		return Status{}, fmt.Errorf("network fault on %s: the helper did not say ready within %s", tg.Name, readyTimeout)
+	}
+	if ctx.Err() != nil {
+		return Status{}, ctx.Err()
+	}
+	code := -1
+	if ins, err := in.API.ContainerInspect(ctx, id); err == nil && ins.State != nil {
+		code = ins.State.ExitCode
+	}
+	return Status{}, fmt.Errorf("network fault on %s: the helper exited with code %d before the fault was in force", tg.Name, code)
 }
 
 // status reads the last status line the helper wrote.
