@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chainctl/chainctl/internal/yamlnode"
 	"github.com/docker/go-units"
 	"gopkg.in/yaml.v3"
 )
@@ -22,16 +23,8 @@ const (
 )
 
 func (d *decoder) duration(n *yaml.Node, path string) (Duration, bool) {
-	s, ok := d.text(n, path)
-	if !ok {
-		return 0, false
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil || v < 0 {
-		d.errorf(n, path, "%q: invalid duration (want e.g. 10s, 1m30s)", s)
-		return 0, false
-	}
-	return Duration(v), true
+	v, ok := d.Duration(n, path)
+	return Duration(v), ok
 }
 
 // probeDuration is a health check duration: 0 means the Engine's default,
@@ -39,7 +32,7 @@ func (d *decoder) duration(n *yaml.Node, path string) (Duration, bool) {
 func (d *decoder) probeDuration(n *yaml.Node, path string) Duration {
 	v, ok := d.duration(n, path)
 	if ok && v != 0 && time.Duration(v) < minProbe {
-		d.errorf(n, path, "%s: the engine needs at least %s (or 0 for its default)", v, minProbe)
+		d.Errorf(n, path, "%s: the engine needs at least %s (or 0 for its default)", v, minProbe)
 	}
 	return v
 }
@@ -47,7 +40,7 @@ func (d *decoder) probeDuration(n *yaml.Node, path string) Duration {
 func (d *decoder) healthcheck(n *yaml.Node, path string) *Healthcheck {
 	h := &Healthcheck{}
 	var testNode *yaml.Node
-	d.fields(n, path, map[string]func(*yaml.Node, string){
+	d.Fields(n, path, yamlnode.Handlers{
 		"test": func(v *yaml.Node, p string) {
 			testNode = v
 			h.Test = d.healthTest(v, p)
@@ -56,16 +49,16 @@ func (d *decoder) healthcheck(n *yaml.Node, path string) *Healthcheck {
 		"timeout":      func(v *yaml.Node, p string) { h.Timeout = d.probeDuration(v, p) },
 		"start_period": func(v *yaml.Node, p string) { h.StartPeriod = d.probeDuration(v, p) },
 		"retries": func(v *yaml.Node, p string) {
-			if r, ok := d.integer(v, p); ok && r < 0 {
-				d.errorf(v, p, "retries must not be negative, got %d", r)
+			if r, ok := d.Int(v, p); ok && r < 0 {
+				d.Errorf(v, p, "retries must not be negative, got %d", r)
 			} else {
 				h.Retries = r
 			}
 		},
-		"disable": func(v *yaml.Node, p string) { h.Disable = d.boolean(v, p) },
+		"disable": func(v *yaml.Node, p string) { h.Disable = d.Bool(v, p) },
 	})
 	if h.Disable && len(h.Test) > 0 && h.Test[0] != "NONE" {
-		d.errorf(testNode, join(path, "test"), "a test with disable: true: keep one of them")
+		d.Errorf(testNode, yamlnode.Join(path, "test"), "a test with disable: true: keep one of them")
 	}
 	return h
 }
@@ -74,9 +67,9 @@ func (d *decoder) healthcheck(n *yaml.Node, path string) *Healthcheck {
 // list is the Engine's form ["CMD", ...], ["CMD-SHELL", "..."] or ["NONE"].
 func (d *decoder) healthTest(n *yaml.Node, path string) []string {
 	if n.Kind == yaml.ScalarNode {
-		s, ok := d.text(n, path)
+		s, ok := d.Text(n, path)
 		if ok && strings.TrimSpace(s) == "" {
-			d.errorf(n, path, "empty test")
+			d.Errorf(n, path, "empty test")
 		}
 		if !ok || strings.TrimSpace(s) == "" {
 			return nil
@@ -84,51 +77,51 @@ func (d *decoder) healthTest(n *yaml.Node, path string) []string {
 		return []string{"CMD-SHELL", s}
 	}
 	var test []string
-	for _, s := range d.list(n, path, d.text) {
-		test = append(test, s.val)
+	for _, s := range d.List(n, path, d.Text) {
+		test = append(test, s.Val)
 	}
 	if n.Kind != yaml.SequenceNode {
 		return nil
 	}
 	switch {
 	case len(test) == 0 || test[0] != "CMD" && test[0] != "CMD-SHELL" && test[0] != "NONE":
-		d.errorf(n, path, "a test list starts with CMD, CMD-SHELL or NONE")
+		d.Errorf(n, path, "a test list starts with CMD, CMD-SHELL or NONE")
 	case test[0] == "NONE" && len(test) > 1:
-		d.errorf(n, path, "NONE takes nothing after it")
+		d.Errorf(n, path, "NONE takes nothing after it")
 	case test[0] != "NONE" && len(test) == 1:
-		d.errorf(n, path, "%s needs a command after it", test[0])
+		d.Errorf(n, path, "%s needs a command after it", test[0])
 	}
 	return test
 }
 
 func (d *decoder) resources(n *yaml.Node, path string) Resources {
 	var r Resources
-	d.fields(n, path, map[string]func(*yaml.Node, string){
+	d.Fields(n, path, yamlnode.Handlers{
 		"cpus": func(v *yaml.Node, p string) {
-			s, ok := d.text(v, p)
+			s, ok := d.Text(v, p)
 			if !ok {
 				return
 			}
 			c, err := strconv.ParseFloat(s, 64)
 			if err != nil || math.IsNaN(c) || c <= 0 || c > maxCPUs {
-				d.errorf(v, p, "%q: want a number of CPUs above 0 and at most %d, like 0.5", s, maxCPUs)
+				d.Errorf(v, p, "%q: want a number of CPUs above 0 and at most %d, like 0.5", s, maxCPUs)
 				return
 			}
 			r.CPUs = c
 		},
 		"memory": func(v *yaml.Node, p string) {
-			s, ok := d.text(v, p)
+			s, ok := d.Text(v, p)
 			if !ok {
 				return
 			}
 			m, err := units.RAMInBytes(s)
 			switch {
 			case err != nil:
-				d.errorf(v, p, "%q: invalid memory size (want bytes, or e.g. 64m, 512MiB, 1g)", s)
+				d.Errorf(v, p, "%q: invalid memory size (want bytes, or e.g. 64m, 512MiB, 1g)", s)
 			case m < 0 || m > maxMemory:
-				d.errorf(v, p, "%q: too large", s)
+				d.Errorf(v, p, "%q: too large", s)
 			case m < minMemory:
-				d.errorf(v, p, "%q: the engine needs at least 6MiB", s)
+				d.Errorf(v, p, "%q: the engine needs at least 6MiB", s)
 			default:
 				r.Memory = m
 			}

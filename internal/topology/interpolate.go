@@ -145,3 +145,13 @@ func (in *interpolation) braced(i, depth int, eval bool) (string, int, error) {
 func isNameByte(c byte, first bool) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || !first && c >= '0' && c <= '9'
 }
+
+// Expander is ${VAR} interpolation as topology files have it, for a
+// yamlnode.Reader's Expand, so that other file formats (experiments)
+// interpolate the same way. lookupEnv nil: nothing is set.
+func Expander(lookupEnv func(string) (string, bool)) func(string) (string, error) {
+	if lookupEnv == nil {
+		lookupEnv = func(string) (string, bool) { return "", false }
+	}
+	return func(s string) (string, error) { return interpolate(s, lookupEnv) }
+}

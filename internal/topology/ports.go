@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/chainctl/chainctl/internal/yamlnode"
 	"github.com/docker/go-connections/nat"
 	"gopkg.in/yaml.v3"
 )
@@ -19,12 +20,12 @@ import (
 // long syntax {target, published, host_ip, protocol, mode}.
 func (d *decoder) ports(n *yaml.Node, p, service string) []Port {
 	if n.Kind != yaml.SequenceNode {
-		d.errorf(n, p, "want a list, got %s", describe(n))
+		d.Errorf(n, p, "want a list, got %s", yamlnode.Describe(n))
 		return nil
 	}
 	var out []Port
 	for i, c := range n.Content {
-		c, path := resolve(c), index(p, i)
+		c, path := yamlnode.Resolve(c), yamlnode.Index(p, i)
 		var port Port
 		var err error
 		var shown string
@@ -32,7 +33,7 @@ func (d *decoder) ports(n *yaml.Node, p, service string) []Port {
 			port, shown, err = d.longPort(c, path)
 		} else {
 			var ok bool
-			if shown, ok = d.text(c, path); !ok {
+			if shown, ok = d.Text(c, path); !ok {
 				continue
 			}
 			port, err = parsePort(shown)
@@ -41,7 +42,7 @@ func (d *decoder) ports(n *yaml.Node, p, service string) []Port {
 			err = d.checkPortSpec(port)
 		}
 		if err != nil {
-			d.errorf(c, path, "%q: invalid port: %v", shown, err)
+			d.Errorf(c, path, "%q: invalid port: %v", shown, err)
 			continue
 		}
 		if port.HostPort != "" {
@@ -56,14 +57,14 @@ func (d *decoder) ports(n *yaml.Node, p, service string) []Port {
 // short syntax's parser, so both forms mean the same.
 func (d *decoder) longPort(n *yaml.Node, path string) (Port, string, error) {
 	var target, published, hostIP, proto, mode string
-	d.fields(n, path, map[string]func(*yaml.Node, string){
-		"target":    func(v *yaml.Node, p string) { target, _ = d.text(v, p) },
-		"published": func(v *yaml.Node, p string) { published, _ = d.text(v, p) },
-		"host_ip":   func(v *yaml.Node, p string) { hostIP, _ = d.text(v, p) },
-		"protocol":  func(v *yaml.Node, p string) { proto, _ = d.text(v, p) },
+	d.Fields(n, path, yamlnode.Handlers{
+		"target":    func(v *yaml.Node, p string) { target, _ = d.Text(v, p) },
+		"published": func(v *yaml.Node, p string) { published, _ = d.Text(v, p) },
+		"host_ip":   func(v *yaml.Node, p string) { hostIP, _ = d.Text(v, p) },
+		"protocol":  func(v *yaml.Node, p string) { proto, _ = d.Text(v, p) },
 		"mode": func(v *yaml.Node, p string) {
-			if mode, _ = d.text(v, p); mode != PortModeHost && mode != PortModeIngress {
-				d.errorf(v, p, "%q: want host or ingress", mode)
+			if mode, _ = d.Text(v, p); mode != PortModeHost && mode != PortModeIngress {
+				d.Errorf(v, p, "%q: want host or ingress", mode)
 			}
 		},
 	})
@@ -194,19 +195,19 @@ func width(r string) int {
 func (d *decoder) mounts(n *yaml.Node, p, service string) []Mount {
 	var out []Mount
 	targets := map[string]string{}
-	for _, s := range d.list(n, p, d.str) {
-		m, err := parseMount(s.val, d.dir)
+	for _, s := range d.List(n, p, d.Str) {
+		m, err := parseMount(s.Val, d.dir)
 		if err != nil {
-			d.errorf(s.node, s.path, "%q: %v", s.val, err)
+			d.Errorf(s.Node, s.Path, "%q: %v", s.Val, err)
 			continue
 		}
 		if first, dup := targets[m.Target]; dup {
-			d.errorf(s.node, s.path, "%q: %s is already mounted by %s", s.val, m.Target, first)
+			d.Errorf(s.Node, s.Path, "%q: %s is already mounted by %s", s.Val, m.Target, first)
 			continue
 		}
-		targets[m.Target] = s.path
+		targets[m.Target] = s.Path
 		if m.Type == "volume" {
-			d.refs = append(d.refs, ref{line: s.node.Line, path: s.path, from: service, volume: true, target: m.Source})
+			d.refs = append(d.refs, ref{line: s.Node.Line, path: s.Path, from: service, volume: true, target: m.Source})
 		}
 		out = append(out, m)
 	}

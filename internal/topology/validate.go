@@ -3,7 +3,6 @@
 package topology
 
 import (
-	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -19,22 +18,18 @@ func (d *decoder) validate(t *Topology) {
 	d.checkPorts(t)
 }
 
-func (d *decoder) add(line int, path, format string, args ...any) {
-	d.errs = append(d.errs, &Error{File: d.file, Line: line, Path: path, Msg: fmt.Sprintf(format, args...)})
-}
-
 func (d *decoder) checkRefs(t *Topology) {
 	for _, r := range d.refs {
 		switch {
 		case r.volume:
 			if _, ok := t.Volumes[r.target]; !ok {
-				d.add(r.line, r.path, "volume %q is not declared under the top-level volumes", r.target)
+				d.Addf(r.line, r.path, "volume %q is not declared under the top-level volumes", r.target)
 			}
 		case r.target == r.from:
-			d.add(r.line, r.path, "service %q depends on itself", r.target)
+			d.Addf(r.line, r.path, "service %q depends on itself", r.target)
 		default:
 			if _, ok := t.Services[r.target]; !ok {
-				d.add(r.line, r.path, "unknown service %q (%s)", r.target, serviceList(t))
+				d.Addf(r.line, r.path, "unknown service %q (%s)", r.target, serviceList(t))
 			}
 		}
 	}
@@ -59,7 +54,7 @@ func (d *decoder) checkCycles(t *Topology) {
 	}
 	for _, c := range t.cycles() {
 		r := first[[2]string{c[0], c[1]}]
-		d.add(r.line, r.path, "dependency cycle: %s", strings.Join(c, " -> "))
+		d.Addf(r.line, r.path, "dependency cycle: %s", strings.Join(c, " -> "))
 	}
 }
 
@@ -92,7 +87,7 @@ func (d *decoder) checkPorts(t *Topology) {
 				owner = byIP[key{port, p.Protocol, ip.String()}]
 			}
 			if owner != "" {
-				d.add(pub.line, pub.path, "host port %s/%s is already published by %s",
+				d.Addf(pub.line, pub.path, "host port %s/%s is already published by %s",
 					net.JoinHostPort(p.HostIP, strconv.FormatUint(port, 10)), p.Protocol, owner)
 				break
 			}
@@ -116,8 +111,8 @@ func (d *decoder) checkReplicated(pub published, replicas int) {
 	host, container := width(p.HostPort), width(p.ContainerPort)
 	switch {
 	case host == container:
-		d.add(pub.line, pub.path, "fixed host port %s on a service with %d replicas: they cannot all bind it (publish only the container port, or a host range)", p.HostPort, replicas)
+		d.Addf(pub.line, pub.path, "fixed host port %s on a service with %d replicas: they cannot all bind it (publish only the container port, or a host range)", p.HostPort, replicas)
 	case host < replicas:
-		d.add(pub.line, pub.path, "host range %s has fewer ports than the %d replicas", p.HostPort, replicas)
+		d.Addf(pub.line, pub.path, "host range %s has fewer ports than the %d replicas", p.HostPort, replicas)
 	}
 }
