@@ -64,9 +64,10 @@ type upstream struct {
 	timeout time.Duration // of one lookup
 	every   time.Duration // revalidation interval
 
-	mu    sync.Mutex
-	addrs []addr  // of the last successful lookup; nil once the name is gone
-	last  *lookup // the latest lookup started, in flight or done
+	mu        sync.Mutex
+	addrs     []addr    // of the last successful lookup; nil once the name is gone
+	addrsFrom time.Time // when the lookup that set addrs started: an older answer never overrides it
+	last      *lookup   // the latest lookup started, in flight or done
 }
 
 // addr is one address of an upstream, ready to call.
@@ -148,13 +149,12 @@ func (u *upstream) pick(ctx context.Context) (addr, error) {
 		return addrs[rand.IntN(len(addrs))], nil
 	}
 	if l == nil || l.finished() {
-		l = u.startLocked()
+		u.startLocked() // nothing cached: every call without an answer asks again
 	}
 	u.mu.Unlock()
-	select {
-	case <-l.done:
-	case <-ctx.Done():
-		return addr{}, ctx.Err()
+	l, err := u.await(ctx, time.Time{})
+	if err != nil {
+		return addr{}, err
 	}
 	if l.err != nil {
 		return addr{}, l.err
@@ -162,29 +162,44 @@ func (u *upstream) pick(ctx context.Context) (addr, error) {
 	return l.addrs[rand.IntN(len(l.addrs))], nil
 }
 
-// after returns the result of a lookup that started at or after since:
-// the one in flight if it did, else a new one (after the one in flight,
-// so there is never more than one).
-func (u *upstream) after(ctx context.Context, since time.Time) ([]addr, error) {
+// await waits for a lookup that started at or after since: the latest
+// one, joined while it is young, or a new one. A lookup that hangs (a DNS
+// server that forwards a gone name and gets no answer) is not waited out:
+// once it is older than every, a fresh one starts beside it, so a name
+// that comes back resolves within every of its return.
+func (u *upstream) await(ctx context.Context, since time.Time) (*lookup, error) {
+	tick := time.NewTicker(u.every)
+	defer tick.Stop()
 	for {
 		u.mu.Lock()
 		l := u.last
-		if l == nil || (l.finished() && l.started.Before(since)) {
+		if l == nil || (l.finished() && l.started.Before(since)) || (!l.finished() && time.Since(l.started) >= u.every) {
 			l = u.startLocked()
 		}
 		u.mu.Unlock()
 		select {
 		case <-l.done:
+			if !l.started.Before(since) {
+				return l, nil
+			}
+		case <-tick.C:
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		}
-		if !l.started.Before(since) {
-			return l.addrs, l.err
 		}
 	}
 }
 
-// startLocked starts a lookup; u.mu is held and no lookup is in flight.
+// after returns the result of a lookup that started at or after since.
+func (u *upstream) after(ctx context.Context, since time.Time) ([]addr, error) {
+	l, err := u.await(ctx, since)
+	if err != nil {
+		return nil, err
+	}
+	return l.addrs, l.err
+}
+
+// startLocked starts a lookup; u.mu is held. At most one lookup starts
+// per every (await starts another only beside one older than that).
 func (u *upstream) startLocked() *lookup {
 	l := &lookup{started: time.Now(), done: make(chan struct{})}
 	u.last = l
@@ -207,11 +222,13 @@ func (u *upstream) resolve(l *lookup) {
 	}
 	l.err = err
 	u.mu.Lock()
-	switch {
-	case err == nil:
-		u.addrs = l.addrs
-	case isNotFound(err):
-		u.addrs = nil
+	if !l.started.Before(u.addrsFrom) { // a late answer of an older lookup says nothing new
+		switch {
+		case err == nil:
+			u.addrs, u.addrsFrom = l.addrs, l.started
+		case isNotFound(err):
+			u.addrs, u.addrsFrom = nil, l.started
+		}
 	}
 	u.mu.Unlock()
 	close(l.done)

@@ -158,7 +158,9 @@ func TestOneLookupInFlightPerName(t *testing.T) {
 	dns.set("c.test", "127.0.0.2")
 	dns.gate = make(chan struct{})
 	port, _, _ := replicas(t, "c", "127.0.0.2")
-	a, _ := entry(t, dns, 2*time.Second, revalidateEvery, "http://c.test:"+port)
+	// every is longer than the wait below: a lookup younger than every is
+	// joined, never doubled.
+	a, _ := entry(t, dns, 2*time.Second, time.Second, "http://c.test:"+port)
 	var wg sync.WaitGroup
 	statuses := make([]int, 10)
 	for i := range statuses {
@@ -179,6 +181,35 @@ func TestOneLookupInFlightPerName(t *testing.T) {
 		if s != 200 {
 			t.Errorf("call %d: status %d", i, s)
 		}
+	}
+}
+
+// A lookup that hangs (a DNS server forwarding a gone name to an upstream
+// that never answers) is not waited out: once it is older than every, a
+// fresh one starts, so a hop that comes back is found within every.
+func TestAHangingLookupIsNotWaitedOut(t *testing.T) {
+	dns := newFakeDNS()
+	port, _, _ := replicas(t, "c", "127.0.0.2")
+	gate := make(chan struct{}) // the lookups started now hang
+	dns.gate = gate
+	t.Cleanup(func() { close(gate) })
+	a, _ := entry(t, dns, 5*time.Second, revalidateEvery, "http://c.test:"+port)
+	done := make(chan int, 1)
+	start := time.Now()
+	go func() { _, status := getTree(t, a); done <- status }()
+	deadline := time.Now().Add(2 * time.Second)
+	for lookups, _ := dns.count(); lookups == 0 && time.Now().Before(deadline); lookups, _ = dns.count() {
+		time.Sleep(time.Millisecond) // polling the fake, with a deadline
+	}
+	dns.mu.Lock()
+	dns.gate = nil // c is back: the next lookup answers
+	dns.mu.Unlock()
+	dns.set("c.test", "127.0.0.2")
+	if status := <-done; status != 200 {
+		t.Errorf("status %d after c came back", status)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("took %s: the call waited for the hanging lookup (timeout 5s) instead of asking again", took)
 	}
 }
 
