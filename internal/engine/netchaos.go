@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
+
+	"github.com/chainctl/chainctl/internal/netfault/spec"
 
 	"github.com/chainctl/chainctl/internal/topology"
 )
@@ -38,6 +41,61 @@ func (o BreakOptions) CheckNetwork() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// BreakSpec is a break as people write it, on the command line or in an
+// experiment file: a mode and the network parts, as strings where people
+// type them so ("30%", "1mbit").
+type BreakSpec struct {
+	Mode    string
+	ModeSet bool // false: a network part alone picks its mode (--delay means --mode delay)
+	Signal  string
+
+	Delay, Jitter time.Duration
+	Loss, Rate    string
+	Direction     string
+	From          []string
+}
+
+// Options turns the spec into BreakOptions, with every problem at once.
+func (b BreakSpec) Options() (BreakOptions, error) {
+	opts := BreakOptions{Mode: b.Mode, Signal: b.Signal}
+	netParts := b.Delay != 0 || b.Jitter != 0 || b.Loss != "" || b.Rate != "" || len(b.From) > 0 || b.Direction != ""
+	if !netParts && !IsNetworkMode(b.Mode) {
+		return opts, nil
+	}
+	net := &spec.Fault{Delay: b.Delay, Jitter: b.Jitter, Direction: spec.Direction(b.Direction),
+		Blackhole: b.Mode == ModeBlackhole, Reset: b.Mode == ModeReset}
+	var errs []error
+	if b.Loss != "" {
+		var err error
+		if net.Loss, err = spec.ParsePercent(b.Loss); err != nil {
+			errs = append(errs, fmt.Errorf("--loss %w", err))
+		}
+	}
+	if b.Rate != "" {
+		var err error
+		if net.Rate, err = spec.ParseRate(b.Rate); err != nil {
+			errs = append(errs, fmt.Errorf("--rate %w", err))
+		} else if net.Rate == 0 {
+			errs = append(errs, fmt.Errorf("--rate %s: want more than 0", b.Rate))
+		}
+	}
+	if !b.ModeSet && netParts {
+		switch {
+		case b.Delay != 0:
+			opts.Mode = ModeDelay
+		case b.Loss != "":
+			opts.Mode = ModeLoss
+		case b.Rate != "":
+			opts.Mode = ModeRate
+		}
+	}
+	opts.Net, opts.From = net, b.From
+	if len(errs) > 0 {
+		return opts, errors.Join(errs...)
+	}
+	return opts, opts.CheckNetwork()
 }
 
 // CheckFrom refuses --from services the project does not have.

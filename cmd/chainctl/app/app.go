@@ -89,7 +89,7 @@ func newRootCmd(g *globals) *cobra.Command {
 	pf.StringVarP(&g.project, "project", "p", "", "project name (default: from -f, $CHAINCTL_PROJECT, or the only project on the engine)")
 	pf.StringVar(&g.progress, "progress", "auto", "progress output: auto, tty, plain, json or quiet")
 	pf.BoolVarP(&g.quiet, "quiet", "q", false, "no progress output")
-	root.AddCommand(newVersionCmd(g), newLsCmd(g))
+	root.AddCommand(newVersionCmd(g), newLsCmd(g), newExperimentCmd(g))
 	for _, cmd := range []*cobra.Command{
 		newConfigCmd(g), newUpCmd(g), newDownCmd(g), newPSCmd(g), newLogsCmd(g),
 		newBreakCmd(g), newHealCmd(g), newPartitionCmd(g), newCallCmd(g), newExportCmd(g),

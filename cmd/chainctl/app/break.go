@@ -3,7 +3,6 @@
 package app
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/chainctl/chainctl/internal/backend"
 	"github.com/chainctl/chainctl/internal/engine"
-	"github.com/chainctl/chainctl/internal/netfault/spec"
 )
 
 type breakFlags struct {
@@ -112,46 +110,12 @@ func (f breakFlags) options(modeSet bool) (engine.BreakOptions, error) {
 	if f.dur < 0 {
 		return engine.BreakOptions{}, fmt.Errorf("--for %s: want a positive duration", f.dur)
 	}
-	opts := engine.BreakOptions{Mode: f.mode, Signal: f.signal}
-	netFlags := f.delay != 0 || f.jitter != 0 || f.loss != "" || f.rate != "" || f.from != "" || f.direction != ""
-	if !netFlags && !engine.IsNetworkMode(f.mode) {
-		return opts, nil
-	}
-	net := &spec.Fault{Delay: f.delay, Jitter: f.jitter, Direction: spec.Direction(f.direction),
-		Blackhole: f.mode == engine.ModeBlackhole, Reset: f.mode == engine.ModeReset}
-	var errs []error
-	if f.loss != "" {
-		var err error
-		if net.Loss, err = spec.ParsePercent(f.loss); err != nil {
-			errs = append(errs, fmt.Errorf("--loss %w", err))
-		}
-	}
-	if f.rate != "" {
-		var err error
-		if net.Rate, err = spec.ParseRate(f.rate); err != nil {
-			errs = append(errs, fmt.Errorf("--rate %w", err))
-		} else if net.Rate == 0 {
-			errs = append(errs, fmt.Errorf("--rate %s: want more than 0", f.rate))
-		}
-	}
-	if !modeSet && netFlags { // --delay alone means --mode delay, and so on
-		switch {
-		case f.delay != 0:
-			opts.Mode = engine.ModeDelay
-		case f.loss != "":
-			opts.Mode = engine.ModeLoss
-		case f.rate != "":
-			opts.Mode = engine.ModeRate
-		}
-	}
-	opts.Net = net
+	bs := engine.BreakSpec{Mode: f.mode, ModeSet: modeSet, Signal: f.signal, Delay: f.delay, Jitter: f.jitter,
+		Loss: f.loss, Rate: f.rate, Direction: f.direction}
 	if f.from != "" {
-		opts.From = strings.Split(f.from, ",")
+		bs.From = strings.Split(f.from, ",")
 	}
-	if len(errs) > 0 {
-		return opts, errors.Join(errs...)
-	}
-	return opts, opts.CheckNetwork()
+	return bs.Options()
 }
 
 func printBreak(g *globals, opts engine.BreakOptions, res *engine.BreakResult) {
