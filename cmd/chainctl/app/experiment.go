@@ -65,7 +65,41 @@ func newExperimentCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(run, validate)
+	cmd.AddCommand(run, validate, newExperimentReportCmd(g))
+	return cmd
+}
+
+// newExperimentReportCmd renders a journal again: the report is a view of
+// the journal and of nothing else, so it can be made later, elsewhere.
+func newExperimentReportCmd(g *globals) *cobra.Command {
+	var out, png string
+	cmd := &cobra.Command{
+		Use:   "report JOURNAL.json --out FILE.html [--png FILE.png]",
+		Short: "Render the HTML report of a journal written by experiment run --json (and a screenshot of it, with headless Chromium)",
+		Args:  usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return errUsage{fmt.Errorf("--out FILE.html is required")}
+			}
+			raw, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			var j experiment.Journal
+			if err := json.Unmarshal(raw, &j); err != nil || j.Experiment == nil {
+				return fmt.Errorf("%s is not a journal of chainctl experiment run --json: %v", args[0], err)
+			}
+			if err := writeFile(out, func(w *os.File) error { return report.Render(w, &j) }); err != nil {
+				return err
+			}
+			if png == "" {
+				return nil
+			}
+			return report.Screenshot(cmd.Context(), out, png)
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "write the report here")
+	cmd.Flags().StringVar(&png, "png", "", "also write a full-page screenshot of it here (needs chromium)")
 	return cmd
 }
 
@@ -172,18 +206,7 @@ func writeOutputs(g *globals, f experimentFlags, j *experiment.Journal) error {
 		if path == "" {
 			return nil
 		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return err
-		}
-		out, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		if err := fn(out); err != nil {
-			out.Close()
-			return fmt.Errorf("write %s: %w", path, err)
-		}
-		return out.Close()
+		return writeFile(path, fn)
 	}
 	return errors.Join(
 		write(f.jsonOut, func(w *os.File) error {
@@ -194,4 +217,20 @@ func writeOutputs(g *globals, f experimentFlags, j *experiment.Journal) error {
 		write(f.junitOut, func(w *os.File) error { return experiment.WriteJUnit(w, j) }),
 		write(f.reportOut, func(w *os.File) error { return report.Render(w, j) }),
 	)
+}
+
+// writeFile writes path (and the folders it needs) with fn.
+func writeFile(path string, fn func(*os.File) error) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := fn(out); err != nil {
+		out.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return out.Close()
 }
