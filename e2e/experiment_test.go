@@ -227,3 +227,39 @@ duration: 10s
 		t.Errorf("a bad experiment touched the engine: %s", left)
 	}
 }
+
+// A chainctl killed in the middle of an experiment leaves its fault in
+// force; heal finds it by its labels and removes it.
+func TestExperimentKilledMidFaultIsHealable(t *testing.T) {
+	t.Parallel()
+	p := newProject(t)
+	topo := writeTopology(t, p, fastChain)
+	mustChainctl(t, "up", "-q", topo)
+	file := writeExperiment(t, topo, `name: killed
+load: {entry: a, rate: 50/s}
+steady_state: ["success_ratio >= 99%"]
+method:
+  - {at: 1s, break: c, mode: blackhole, for: 20s}
+duration: 30s
+`)
+	cmd := exec.Command(chainctlBin, "experiment", "run", file)
+	var errb syncWriter
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "the fault to be in force", func() (bool, string) {
+		return strings.Contains(errb.String(), "break c blackhole  done"), errb.String()
+	})
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	_ = cmd.Wait()
+	if f := faultOf(t, p, p+"-c-1"); f != "blackhole" {
+		t.Errorf("after SIGKILL, c's FAULT %q: want the fault left in force", f)
+	}
+	if r := mustChainctl(t, "heal", "-q", "-p", p); !strings.Contains(r.stdout, "(blackhole)") {
+		t.Errorf("heal: %s", r)
+	}
+	if f := faultOf(t, p, p+"-c-1"); f != "-" {
+		t.Errorf("after heal, c's FAULT %q", f)
+	}
+}

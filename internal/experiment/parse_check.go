@@ -26,16 +26,7 @@ var (
 )
 
 func (p *parser) checks(n *yaml.Node, path string) []Check {
-	if n.Kind != yaml.SequenceNode {
-		p.Errorf(n, path, "want a list of lines such as `success_ratio >= 99%%`, got %s", yamlnode.Describe(n))
-		return nil
-	}
-	switch {
-	case len(n.Content) == 0:
-		p.Errorf(n, path, "no lines: the hypothesis needs at least one, such as `success_ratio >= 99%%`")
-		return nil
-	case len(n.Content) > maxChecks:
-		p.Errorf(n, path, "%d lines: the limit is %d", len(n.Content), maxChecks)
+	if !p.items(n, path, "lines", "lines such as `success_ratio >= 99%`", "the hypothesis needs at least one, such as `success_ratio >= 99%`", maxChecks) {
 		return nil
 	}
 	var out []Check
@@ -128,4 +119,21 @@ func checkValue(metric, s string) (float64, string) {
 		return 0, fmt.Sprintf("%s is a latency: want a duration such as 50ms, got %q", metric, s)
 	}
 	return float64(d) / float64(time.Millisecond), ""
+}
+
+// items checks that n is a list of 1 to limit entries and says what is
+// wrong otherwise: "want a list of WANT", "no NOUN: EMPTY", "N NOUN: the
+// limit is L".
+func (p *parser) items(n *yaml.Node, path, noun, want, empty string, limit int) bool {
+	switch {
+	case n.Kind != yaml.SequenceNode:
+		p.Errorf(n, path, "want a list of %s, got %s", want, yamlnode.Describe(n))
+	case len(n.Content) == 0:
+		p.Errorf(n, path, "no %s: %s", noun, empty)
+	case len(n.Content) > limit:
+		p.Errorf(n, path, "%d %s: the limit is %d", len(n.Content), noun, limit)
+	default:
+		return true
+	}
+	return false
 }

@@ -30,16 +30,7 @@ var netParts = []string{"delay", "jitter", "loss", "rate", "from", "direction"}
 var signalRE = regexp.MustCompile(`^((SIG)?[A-Z][A-Z0-9+-]*|[1-9][0-9]?)$`)
 
 func (p *parser) method(n *yaml.Node, path string) []Step {
-	if n.Kind != yaml.SequenceNode {
-		p.Errorf(n, path, "want a list of steps, got %s", yamlnode.Describe(n))
-		return nil
-	}
-	switch {
-	case len(n.Content) == 0:
-		p.Errorf(n, path, "no steps: the method needs at least one, such as {at: 5s, break: c, for: 10s}")
-		return nil
-	case len(n.Content) > maxSteps:
-		p.Errorf(n, path, "%d steps: the limit is %d", len(n.Content), maxSteps)
+	if !p.items(n, path, "steps", "steps", "the method needs at least one, such as {at: 5s, break: c, for: 10s}", maxSteps) {
 		return nil
 	}
 	var out []Step
