@@ -118,7 +118,7 @@ func (r *upRun) prepare(ctx context.Context, netID string, s *step) error {
 		return nil
 	case "recreate":
 		r.b.c.Report("container", name, "recreating", false)
-		if err := r.b.removeContainer(ctx, *s.old, nil); err != nil {
+		if err := r.setAside(ctx, s); err != nil {
 			return err
 		}
 	default:

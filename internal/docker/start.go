@@ -101,7 +101,36 @@ func (r *upRun) startService(ctx context.Context, name string, p *upPlan, starte
 			return err
 		}
 	}
-	return engine.Parallel(p.steps[name], func(s *step) error { return r.start(ctx, s) })
+	var fresh, replaced []*step
+	for _, s := range p.steps[name] {
+		if s.action == "recreate" {
+			replaced = append(replaced, s)
+		} else {
+			fresh = append(fresh, s)
+		}
+	}
+	if err := engine.Parallel(fresh, func(s *step) error { return r.start(ctx, s) }); err != nil {
+		return err
+	}
+	return r.replace(ctx, replaced)
+}
+
+// replace starts the new versions of changed replicas one at a time: each
+// must run (and be healthy) before the next one starts, and its previous
+// version then stops; all of them go only when the whole up has worked.
+func (r *upRun) replace(ctx context.Context, steps []*step) error {
+	for _, s := range steps {
+		if err := r.start(ctx, s); err != nil {
+			return err
+		}
+		if len(steps) > 1 && !r.opts.NoWait {
+			if err := r.b.waitReady(ctx, r.t.Name, map[string]string{s.id: s.spec.Name}, r.opts.WaitTimeout, true); err != nil {
+				return err
+			}
+			r.retire(ctx, s)
+		}
+	}
+	return nil
 }
 
 // readyOnce is a one-shot outcome that several goroutines wait for.

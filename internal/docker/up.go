@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -33,6 +34,7 @@ type upRun struct {
 	createdNetwork    string
 	createdVolumes    []string
 	createdContainers []string
+	aside             []*asideContainer // previous versions of recreated replicas, kept until up succeeds
 }
 
 // Up converges the engine to the topology: it creates what is missing,
@@ -50,15 +52,20 @@ func (b *Backend) Up(ctx context.Context, t *topology.Topology, opts engine.UpOp
 	defer unlock()
 	r := &upRun{b: b, t: t, opts: opts, res: &engine.UpResult{Project: t.Name}}
 	err = r.run(ctx)
+	if opts.DryRun {
+		return r.res, err // nothing was made, nothing to roll back
+	}
 	if err == nil {
 		err = b.recordSpec(ctx, t)
 	}
 	if err == nil {
-		return r.res, nil
+		return r.res, r.dropAside(ctx)
 	}
 	if !opts.KeepOnFailure {
 		if rbErr := r.rollback(); rbErr != nil {
 			err = fmt.Errorf("%w\nrollback incomplete, run `chainctl down -p %s`: %v", err, t.Name, rbErr)
+		} else if restored := r.restoredNames(); len(restored) > 0 {
+			err = fmt.Errorf("%w\nthe previous version of %s runs again", err, strings.Join(restored, ", "))
 		}
 	}
 	return r.res, err
@@ -71,6 +78,9 @@ func (r *upRun) run(ctx context.Context) error {
 	}
 	if err := r.preflight(ctx, all); err != nil {
 		return err
+	}
+	if r.opts.DryRun {
+		return r.dryRun(ctx, all)
 	}
 	// The network and the volumes do not depend on each other; the
 	// containers need both.
@@ -218,6 +228,7 @@ func (r *upRun) rollback() error {
 		}
 		return fmt.Errorf("remove container %s: %w", id[:12], err)
 	}))
+	errs = append(errs, r.restoreAside(ctx))
 	errs = append(errs, engine.Parallel(r.createdVolumes, func(name string) error {
 		err := r.b.api.VolumeRemove(ctx, name, true)
 		if err == nil || cerrdefs.IsNotFound(err) {

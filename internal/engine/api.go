@@ -29,6 +29,7 @@ type ContainerAPI interface {
 	ContainerPause(ctx context.Context, id string) error
 	ContainerUnpause(ctx context.Context, id string) error
 	ContainerRemove(ctx context.Context, id string, opts container.RemoveOptions) error
+	ContainerRename(ctx context.Context, id, newName string) error
 	ContainerLogs(ctx context.Context, id string, opts container.LogsOptions) (io.ReadCloser, error)
 }
 

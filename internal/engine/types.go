@@ -16,6 +16,7 @@ type UpOptions struct {
 	WaitTimeout   time.Duration // how long to wait for running and healthy (default 60s)
 	RemoveOrphans bool          // remove containers of services no longer in the file
 	KeepOnFailure bool          // leave what was made when up fails, for debugging
+	DryRun        bool          // plan only: say what up would do, change nothing
 	Policy        Policy        // what the topology may ask for beyond the safe defaults
 
 	// Swarm only: override every service's endpoint_mode (vip|dnsrr) and
@@ -32,8 +33,19 @@ type UpResult struct {
 	Started   []string
 	Unchanged []string
 	Removed   []string
-	Orphans   []string // services on the engine that the file no longer has
-	Warnings  []string // what the engine runs differently from what the file says
+	Orphans   []string   // services on the engine that the file no longer has
+	Warnings  []string   // what the engine runs differently from what the file says
+	Plan      []PlanStep // with DryRun: what up would do
+}
+
+// PlanStep is one thing up would do: create, recreate (and which fields
+// changed), keep, repair, remove (an orphan or a surplus replica).
+type PlanStep struct {
+	Action   string   `json:"action"`
+	Kind     string   `json:"kind"` // container, network, volume
+	Resource string   `json:"resource"`
+	Changed  []string `json:"changed,omitempty"` // recreate: the service's fields that changed
+	Detail   string   `json:"detail,omitempty"`
 }
 
 // DefaultWaitTimeout bounds the wait for running and healthy containers.

@@ -28,6 +28,9 @@ import (
 // runs its replicas (healthy, where there is a healthcheck: a swarm task
 // only turns running once healthy). A failed first up removes the project.
 func (s *Backend) Up(ctx context.Context, t *topology.Topology, opts engine.UpOptions) (*engine.UpResult, error) {
+	if opts.DryRun {
+		return nil, errors.New("up --dry-run is not supported on a swarm yet: it plans containers on plain docker")
+	}
 	if opts.WaitTimeout <= 0 {
 		opts.WaitTimeout = engine.DefaultWaitTimeout
 	}

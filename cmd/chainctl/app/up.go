@@ -18,6 +18,7 @@ type upFlags struct {
 	waitTimeout   time.Duration
 	removeOrphans bool
 	keepOnFailure bool
+	dryRun        bool
 	policy        engine.Policy
 	engine        string
 	endpointMode  string
@@ -39,6 +40,7 @@ func newUpCmd(g *globals) *cobra.Command {
 	fl.DurationVar(&f.waitTimeout, "wait-timeout", engine.DefaultWaitTimeout, "how long to wait for every service to be running and healthy")
 	fl.BoolVar(&f.removeOrphans, "remove-orphans", false, "remove containers of services the file no longer has")
 	fl.BoolVar(&f.keepOnFailure, "keep-on-failure", false, "keep what was created when up fails (for debugging)")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "print the plan (create, recreate with the fields that changed, keep, remove) and change nothing")
 	fl.BoolVar(&f.policy.AllowPrivileged, "allow-privileged", false, "allow services that ask for privileged, cap_add ALL or SYS_ADMIN")
 	fl.BoolVar(&f.policy.AllowHostAccess, "allow-host-access", false, "allow bind mounts of / or of the Docker socket")
 	fl.StringVar(&f.engine, "engine", "", "where to run: docker (containers on this engine) or swarm (services on the swarm this engine manages); default: where the project runs, else docker")
@@ -65,7 +67,7 @@ func runUp(cmd *cobra.Command, g *globals, f upFlags, args []string) error {
 	}
 	defer b.close()
 	res, err := b.Up(ctx, t, engine.UpOptions{
-		NoWait: f.noWait, WaitTimeout: f.waitTimeout, RemoveOrphans: f.removeOrphans, KeepOnFailure: f.keepOnFailure,
+		NoWait: f.noWait, WaitTimeout: f.waitTimeout, RemoveOrphans: f.removeOrphans, KeepOnFailure: f.keepOnFailure, DryRun: f.dryRun,
 		Policy: f.policy, EndpointMode: f.endpointMode, PublishMode: f.publishMode,
 	})
 	if res != nil {
@@ -79,6 +81,9 @@ func runUp(cmd *cobra.Command, g *globals, f upFlags, args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if f.dryRun {
+		return printPlan(g, res.Plan)
 	}
 	rows, err := b.PS(ctx, t.Name)
 	if err != nil {
@@ -122,4 +127,18 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// printPlan shows what up would do.
+func printPlan(g *globals, plan []engine.PlanStep) error {
+	w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ACTION\tKIND\tRESOURCE\tDETAIL")
+	for _, p := range plan {
+		detail := p.Detail
+		if len(p.Changed) > 0 {
+			detail = "changed: " + strings.Join(p.Changed, ", ")
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", p.Action, p.Kind, p.Resource, dash(detail))
+	}
+	return w.Flush()
 }

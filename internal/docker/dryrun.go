@@ -1,0 +1,117 @@
+// up --dry-run: the plan, said and not done.
+
+package docker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
+
+	"github.com/chainctl/chainctl/internal/engine"
+	"github.com/chainctl/chainctl/internal/topology"
+)
+
+// dryRun fills the result's plan from what the engine holds and changes
+// nothing.
+func (r *upRun) dryRun(ctx context.Context, all []container.Summary) error {
+	if err := r.planResources(ctx); err != nil {
+		return err
+	}
+	p, err := r.plan(all)
+	if err != nil {
+		return err
+	}
+	for _, name := range r.t.ServiceNames() {
+		for _, s := range p.steps[name] {
+			ps := engine.PlanStep{Action: s.action, Kind: "container", Resource: s.spec.Name}
+			if s.action == "recreate" {
+				ps.Changed = changedFields(engine.ServiceSpec(*s.old), r.t.Services[name])
+				if len(ps.Changed) == 0 {
+					ps.Detail = "the image or the engine settings changed"
+				}
+			}
+			r.res.Plan = append(r.res.Plan, ps)
+		}
+	}
+	for _, c := range p.remove {
+		r.res.Plan = append(r.res.Plan, engine.PlanStep{Action: "remove", Kind: "container", Resource: engine.NameOf(c), Detail: "not in the file"})
+	}
+	for _, svc := range r.res.Orphans {
+		if !r.opts.RemoveOrphans {
+			r.res.Plan = append(r.res.Plan, engine.PlanStep{Action: "keep", Kind: "service", Resource: svc, Detail: "an orphan: --remove-orphans removes it"})
+		}
+	}
+	return nil
+}
+
+// planResources says whether the network and each volume would be created.
+func (r *upRun) planResources(ctx context.Context) error {
+	ns, err := r.b.api.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", r.t.Network.Name))})
+	if err != nil {
+		return fmt.Errorf("list networks: %w", err)
+	}
+	action := "create"
+	for _, n := range ns {
+		if n.Name == r.t.Network.Name {
+			action = "keep"
+		}
+	}
+	r.res.Plan = append(r.res.Plan, engine.PlanStep{Action: action, Kind: "network", Resource: r.t.Network.Name})
+	vs, err := r.b.api.VolumeList(ctx, volume.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("list volumes: %w", err)
+	}
+	have := map[string]bool{}
+	for _, v := range vs.Volumes {
+		have[v.Name] = true
+	}
+	keys := make([]string, 0, len(r.t.Volumes))
+	for k := range r.t.Volumes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		action := "create"
+		if have[r.t.Volumes[k].Name] {
+			action = "keep"
+		}
+		r.res.Plan = append(r.res.Plan, engine.PlanStep{Action: action, Kind: "volume", Resource: r.t.Volumes[k].Name})
+	}
+	return nil
+}
+
+// changedFields names the service's fields that differ, as the topology
+// (and `chainctl config --json`) spells them.
+func changedFields(old, cur *topology.Service) []string {
+	if old == nil {
+		return []string{"(the previous definition is not recorded)"}
+	}
+	a, b := fieldsOf(old), fieldsOf(cur)
+	var out []string
+	for k := range a {
+		if !reflect.DeepEqual(a[k], b[k]) {
+			out = append(out, k)
+		}
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func fieldsOf(s *topology.Service) map[string]any {
+	raw, _ := json.Marshal(s)
+	m := map[string]any{}
+	_ = json.Unmarshal(raw, &m)
+	return m
+}
