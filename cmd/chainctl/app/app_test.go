@@ -76,6 +76,11 @@ func TestUsageErrorsExitTwoWithoutTheEngine(t *testing.T) {
 		{[]string{"break", "c", "--mode", "kill", "--delay", "1s"}, "not --mode kill"},
 		{[]string{"heal", "c", "--partition"}, "heal --partition takes no service"},
 		{[]string{"partition"}, "requires at least 1 arg"},
+		{[]string{"down", "extra"}, "unknown command \"extra\""},
+		{[]string{"up", "a.yaml", "b.yaml"}, "accepts at most 1 arg(s), received 2"},
+		{[]string{"nonsense"}, `unknown command "nonsense"`},
+		{[]string{"up", "--wait-timeout", "soon", file}, `invalid argument "soon"`},
+		{[]string{"experiment", "run"}, "accepts 1 arg(s), received 0"},
 	}
 	for _, c := range cases {
 		r := run(context.Background(), c.args...)
