@@ -108,7 +108,9 @@ func TestEngineFaultsGiveClearErrorsAndNoLeak(t *testing.T) {
 	}{
 		{"7th-container-create-fails", &faultRule{method: "POST", path: regexp.MustCompile(`/containers/create$`), nth: 7, status: 500}, "injected fault", nil},
 		{"network-create-fails", &faultRule{method: "POST", path: regexp.MustCompile(`/networks/create$`), nth: 1, status: 500}, "create network", nil},
-		{"volume-create-fails", &faultRule{method: "POST", path: regexp.MustCompile(`/volumes/create$`), nth: 1, status: 500}, "create volume", nil},
+		// The first volume create is the project's lock on the engine.
+		{"volume-create-fails", &faultRule{method: "POST", path: regexp.MustCompile(`/volumes/create$`), nth: 2, status: 500}, "create volume", nil},
+		{"lock-create-fails", &faultRule{method: "POST", path: regexp.MustCompile(`/volumes/create$`), nth: 1, status: 500}, "lock project", nil},
 		{"start-hangs", &faultRule{method: "POST", path: regexp.MustCompile(`/containers/[^/]+/start$`), nth: 3, hang: true}, "did not answer", []string{"CHAINCTL_API_TIMEOUT=2s"}},
 	}
 	for _, c := range cases {

@@ -90,8 +90,10 @@ func unreachable(host string, err error) error {
 	return fmt.Errorf("%w at %s: %v\n%s", ErrDaemonUnreachable, host, err, hint)
 }
 
-// Lock keeps a second chainctl on this machine from changing the same
-// project at the same time. When the last holder died holding the lock,
+// Lock keeps a second chainctl from changing the same project at the same
+// time: on this machine through a file lock (which the kernel drops when
+// its holder dies), and on every machine through a lock on the engine
+// itself (see enginelock.go). When the last holder died holding the lock,
 // the engine may still be finishing calls it had sent: Lock waits until
 // the project stops changing.
 func (c *Conn) Lock(ctx context.Context, project string) (func(), error) {
@@ -99,7 +101,12 @@ func (c *Conn) Lock(ctx context.Context, project string) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	release := func() { _ = l.Release() }
+	unlockEngine, err := c.engineLock(ctx, project)
+	if err != nil {
+		_ = l.Release()
+		return nil, err
+	}
+	release := func() { unlockEngine(); _ = l.Release() }
 	if l.Abandoned {
 		c.Progress.Report(progress.Event{Kind: "project", Resource: project, Status: "settling", Detail: "the last chainctl on this project was killed; waiting for its engine calls to land"})
 		if err := c.settle(ctx, project); err != nil {
