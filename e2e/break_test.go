@@ -1,9 +1,10 @@
-// End-to-end tests of break and heal: every mode, replicas, --for, and what ps and call show.
+// End-to-end tests of break and heal: every mode, replicas, --for, what ps and call show, and that heal restores the config hash or names the image that moved.
 
 package e2e
 
 import (
 	"fmt"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -151,4 +152,77 @@ func TestBreakUnknownAlreadyBrokenAndAll(t *testing.T) {
 	}
 	mustChainctl(t, "heal", "-q", "-p", p)
 	callOK(t, p)
+}
+
+// containerField is one field of a container, read with docker inspect.
+func containerField(t *testing.T, container, format string) string {
+	t.Helper()
+	return docker(t, "inspect", "-f", format, container)
+}
+
+const configHashField = `{{index .Config.Labels "io.chainctl.config-hash"}}`
+
+func TestHealRecreatesTheRecordedConfig(t *testing.T) {
+	t.Parallel()
+	p := newProject(t)
+	mustChainctl(t, "up", "-q", writeTopology(t, p, fastChain))
+	c := p + "-c-1"
+	hash, image := containerField(t, c, configHashField), containerField(t, c, "{{.Image}}")
+	mustChainctl(t, "break", "-q", "-p", p, "c", "--mode", "remove")
+	r := mustChainctl(t, "heal", "-q", "-p", p, "c")
+	if r.stdout != "healed "+c+" (removed)\n" {
+		t.Errorf("heal output: %s", r)
+	}
+	if got := containerField(t, c, configHashField); got != hash || hash == "" {
+		t.Errorf("config hash after heal = %q, the removed container had %q", got, hash)
+	}
+	if got := containerField(t, c, "{{.Image}}"); got != image {
+		t.Errorf("image after heal = %s, the removed container ran %s", got, image)
+	}
+	mustChainctl(t, "up", "-q", writeTopology(t, p, fastChain))
+	if got := containerField(t, c, configHashField); got != hash {
+		t.Errorf("up after heal recreated c: config hash %s, was %s", got, hash)
+	}
+}
+
+// TestHealSaysTheImageChanged: the tag c runs is moved to another image
+// between up and heal; the recreated replica runs the new image, and heal
+// names both.
+func TestHealSaysTheImageChanged(t *testing.T) {
+	t.Parallel()
+	needDaemon(t)
+	tag := "chainctl/e2e-heal:" + randomSuffix()
+	t.Cleanup(func() { exec.Command("docker", "rmi", tag).Run() }) // after down: registered first
+	p := newProject(t)
+	docker(t, "tag", "chainctl/link:latest", tag)
+	oldID, newID := shortImageID(docker(t, "image", "inspect", "-f", "{{.Id}}", tag)), shortImageID(docker(t, "image", "inspect", "-f", "{{.Id}}", "chainctl/netfault:latest"))
+	top := strings.Replace(fastChain, "c: {image: chainctl/link:latest,", "c: {image: "+tag+", replicas: 2,", 1)
+	mustChainctl(t, "up", "-q", writeTopology(t, p, top))
+	c1 := p + "-c-1"
+	hash := containerField(t, c1, configHashField)
+	mustChainctl(t, "break", "-q", "-p", p, "c/1", "--mode", "remove")
+	docker(t, "tag", "chainctl/netfault:latest", tag)
+
+	r := mustChainctl(t, "heal", "-q", "--no-wait", "-p", p, "c")
+	want := fmt.Sprintf("healed %s (removed; the image %s is now %s, the other replicas of c run %s: recreated with the new image, its config hash differs)", c1, tag, newID, oldID)
+	if !strings.Contains(r.stdout, want) {
+		t.Errorf("heal output: want %q\n%s", want, r)
+	}
+	if got := shortImageID(containerField(t, c1, "{{.Image}}")); got != newID {
+		t.Errorf("%s runs %s, want the image the tag names now (%s)", c1, got, newID)
+	}
+	if got := containerField(t, c1, configHashField); got == hash {
+		t.Errorf("config hash %s unchanged although the image changed", got)
+	}
+	if got := shortImageID(containerField(t, p+"-c-2", "{{.Image}}")); got != oldID {
+		t.Errorf("c-2 runs %s, want it left on %s", got, oldID)
+	}
+}
+
+// shortImageID is how heal names an image: sha256: and 12 hex digits.
+func shortImageID(id string) string {
+	if len(id) > len("sha256:")+12 {
+		return id[:len("sha256:")+12]
+	}
+	return id
 }

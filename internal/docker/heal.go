@@ -5,12 +5,15 @@ package docker
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/chainctl/chainctl/internal/engine"
+	"github.com/chainctl/chainctl/internal/progress"
 )
 
 // Heal undoes whatever fault each replica of the services shows (all
@@ -38,20 +41,23 @@ func (b *Backend) Heal(ctx context.Context, project string, services []string, o
 	}
 	res := &engine.HealResult{Healed: netHealed}
 	var todo []replica
+	var faults []string
 	for _, r := range reps {
 		if f := s.fault(r); f == engine.FaultNone || f == engine.FaultRestarting {
 			res.Healthy = append(res.Healthy, r.name(project))
 		} else {
-			todo = append(todo, r)
-			res.Healed = append(res.Healed, fmt.Sprintf("%s (%s)", r.name(project), f))
+			todo, faults = append(todo, r), append(faults, f)
 		}
 	}
-	ids := make([]string, len(todo))
+	ids, notes := make([]string, len(todo)), make([]string, len(todo))
 	err = engine.Parallel(engine.Indexes(len(todo)), func(i int) error {
-		id, err := b.healReplica(ctx, s, todo[i])
-		ids[i] = id
+		var err error
+		ids[i], notes[i], err = b.healReplica(ctx, s, todo[i])
 		return err
 	})
+	for i, r := range todo {
+		res.Healed = append(res.Healed, healedEntry(r.name(project), faults[i], notes[i]))
+	}
 	if err != nil || opts.NoWait || len(todo) == 0 {
 		return res, err
 	}
@@ -62,22 +68,33 @@ func (b *Backend) Heal(ctx context.Context, project string, services []string, o
 	return res, b.waitReady(ctx, project, wait, opts.WaitTimeout, false)
 }
 
+// healedEntry is one line of the heal result: "p-c-1 (removed)", with what
+// heal could not restore as it was after a semicolon.
+func healedEntry(name, fault, note string) string {
+	if note == "" {
+		return fmt.Sprintf("%s (%s)", name, fault)
+	}
+	return fmt.Sprintf("%s (%s; %s)", name, fault, note)
+}
+
 // healReplica repairs one replica and returns its container id; a removed
-// replica is recreated from the spec recorded on the engine.
-func (b *Backend) healReplica(ctx context.Context, s *chaosState, r replica) (string, error) {
+// replica is recreated from the spec recorded on the engine, and the note
+// says where the new container differs from the one removed.
+func (b *Backend) healReplica(ctx context.Context, s *chaosState, r replica) (id, note string, err error) {
 	if r.c != nil {
-		return r.c.ID, b.repair(ctx, *r.c, s.t.Network.Name)
+		return r.c.ID, "", b.repair(ctx, *r.c, s.t.Network.Name)
 	}
 	svc := s.t.Services[r.service]
 	imageID, err := engine.ImageID(ctx, b.api, svc.Image)
 	if err != nil {
-		return "", fmt.Errorf("recreate %s: image %s: %w", r.name(s.project), svc.Image, err)
+		return "", "", fmt.Errorf("recreate %s: image %s: %w", r.name(s.project), svc.Image, err)
 	}
 	spec, err := buildSpec(s.t, svc, r.n, imageID)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	b.c.Report("container", spec.Name, "recreating", false)
+	note = s.imageDrift(r, svc.Image, imageID)
+	b.c.Progress.Report(progress.Event{Kind: "container", Resource: spec.Name, Status: "recreating", Detail: note})
 	resp, err := b.api.ContainerCreate(ctx, spec.Config, spec.Host, spec.Net, nil, spec.Name)
 	if cerrdefs.IsConflict(err) {
 		// A heal that was interrupted may be creating it right now.
@@ -86,12 +103,43 @@ func (b *Backend) healReplica(ctx context.Context, s *chaosState, r replica) (st
 		}
 	}
 	if err != nil {
-		return "", fmt.Errorf("recreate %s: %w", spec.Name, err)
+		return "", note, fmt.Errorf("recreate %s: %w", spec.Name, err)
 	}
 	if err := b.api.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
-		return resp.ID, startError(spec, err)
+		return resp.ID, note, startError(spec, err)
 	}
-	return resp.ID, nil
+	return resp.ID, note, nil
+}
+
+// imageDrift says, when the service's other replicas run another image
+// than the one its tag names now, that the recreated replica runs the new
+// one: the removed container is gone, and the image id is part of the
+// config hash, so the replicas that remain are the record of what it ran.
+// It is "" when they agree, or when no replica remains to ask.
+func (s *chaosState) imageDrift(r replica, image, imageID string) string {
+	var ran []string
+	for _, c := range s.cs {
+		if c.Labels[engine.LabelService] == r.service && c.ImageID != "" && c.ImageID != imageID && !slices.Contains(ran, shortImageID(c.ImageID)) {
+			ran = append(ran, shortImageID(c.ImageID))
+		}
+	}
+	if len(ran) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("the image %s is now %s, the other replicas of %s run %s: recreated with the new image, its config hash differs",
+		image, shortImageID(imageID), r.service, strings.Join(ran, ", "))
+}
+
+// shortImageID is sha256: and the first 12 hex digits of an image id.
+func shortImageID(id string) string {
+	algo, hex, ok := strings.Cut(id, ":")
+	if !ok {
+		algo, hex = "sha256", id
+	}
+	if len(hex) > 12 {
+		hex = hex[:12]
+	}
+	return algo + ":" + hex
 }
 
 // stragglerWindow bounds the wait for a container whose name is taken to

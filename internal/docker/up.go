@@ -108,7 +108,7 @@ func (r *upRun) run(ctx context.Context) error {
 // preflight checks, before anything is created, that every image is there
 // and that no foreign container or process holds a name or a port we need.
 func (r *upRun) preflight(ctx context.Context, all []container.Summary) error {
-	errs := r.opts.Policy.Check(r.t)
+	errs := r.opts.Policy.Check(r.t, r.b.api.DaemonHost())
 	ids, err := engine.ResolveImages(ctx, r.b.api, r.t)
 	if err != nil {
 		errs = append(errs, err)

@@ -14,15 +14,30 @@ import (
 // permission is an explicit flag of `up`.
 type Policy struct {
 	AllowPrivileged bool // privileged containers, cap_add ALL or SYS_ADMIN
-	AllowHostAccess bool // bind mounts of / or of the Docker socket
+	AllowHostAccess bool // binds of /, the Docker socket or a directory holding it, and the host's system directories
 }
 
 // dockerSockets are the host paths that hand a container the engine itself.
 var dockerSockets = []string{"/var/run/docker.sock", "/run/docker.sock"}
 
+// systemDirs are the host's own directories: a bind of one of them, or of
+// anything under one (/etc/shadow, /proc/sysrq-trigger, /dev/sda,
+// /root/.ssh), hands the container the host.
+var systemDirs = []struct{ path, what string }{
+	{"/etc", "the host's configuration"},
+	{"/proc", "the host's processes and kernel settings"},
+	{"/sys", "the host's kernel and devices"},
+	{"/dev", "the host's devices"},
+	{"/boot", "the host's kernel and boot loader"},
+	{"/root", "the home of the host's root user"},
+}
+
 // Check lists every service that needs a permission the policy withholds.
-func (p Policy) Check(t *topology.Topology) []error {
+// daemonHost, when given, is the engine chainctl talks to (the client's
+// DaemonHost): a unix:// socket there is the Docker socket too.
+func (p Policy) Check(t *topology.Topology, daemonHost ...string) []error {
 	var errs []error
+	sockets := socketPaths(daemonHost)
 	for _, name := range t.ServiceNames() {
 		svc := t.Services[name]
 		if !p.AllowPrivileged {
@@ -37,8 +52,11 @@ func (p Policy) Check(t *topology.Topology) []error {
 		}
 		if !p.AllowHostAccess {
 			for _, m := range svc.Volumes {
-				if m.Type == "bind" && hostAccess(m.Source) {
-					errs = append(errs, fmt.Errorf("service %s mounts %s from the host: pass --allow-host-access to allow it", name, m.Source))
+				if m.Type == "volume" { // anything else is created as a bind (Mounts)
+					continue
+				}
+				if why := hostAccess(m.Source, sockets); why != "" {
+					errs = append(errs, fmt.Errorf("service %s mounts %s from the host (%s): pass --allow-host-access to allow it", name, m.Source, why))
 				}
 			}
 		}
@@ -46,15 +64,66 @@ func (p Policy) Check(t *topology.Topology) []error {
 	return errs
 }
 
-func hostAccess(path string) bool {
-	path = filepath.Clean(path)
-	if path == "/" {
-		return true
-	}
-	for _, s := range dockerSockets {
-		if path == s {
-			return true
+// socketPaths are the Docker sockets of this host, each as written and
+// with its symlinks resolved (/var/run is often /run).
+func socketPaths(daemonHost []string) []string {
+	paths := append([]string{}, dockerSockets...)
+	for _, h := range daemonHost {
+		if s, ok := strings.CutPrefix(h, "unix://"); ok && s != "" {
+			paths = append(paths, filepath.Clean(s))
 		}
 	}
-	return false
+	for _, s := range paths {
+		if real, err := filepath.EvalSymlinks(s); err == nil && real != s {
+			paths = append(paths, real)
+		}
+	}
+	return paths
+}
+
+// hostAccess says why a bind of source hands the container the host, or
+// "" when it does not. The path is checked as written (cleaned) and, where
+// it exists here, with its symlinks resolved.
+func hostAccess(source string, sockets []string) string {
+	clean := filepath.Clean(source)
+	if why := exposes(clean, sockets); why != "" {
+		return "it " + why
+	}
+	if real, err := filepath.EvalSymlinks(clean); err == nil && real != clean {
+		if why := exposes(real, sockets); why != "" {
+			return fmt.Sprintf("it resolves to %s, which %s", real, why)
+		}
+	}
+	return ""
+}
+
+// exposes says what of the host the clean absolute path p is or holds.
+func exposes(p string, sockets []string) string {
+	if p == "/" {
+		return "is the host's root filesystem"
+	}
+	for _, s := range sockets {
+		if p == s {
+			return "is the Docker socket"
+		}
+	}
+	for _, s := range sockets {
+		if within(s, p) {
+			return "holds the Docker socket"
+		}
+	}
+	for _, d := range systemDirs {
+		switch {
+		case p == d.path:
+			return "is " + d.what
+		case within(p, d.path):
+			return fmt.Sprintf("is under %s, %s", d.path, d.what)
+		}
+	}
+	return ""
+}
+
+// within reports whether p lies strictly inside dir (both clean).
+func within(p, dir string) bool {
+	return strings.HasPrefix(p, strings.TrimSuffix(dir, "/")+"/") && p != dir
 }

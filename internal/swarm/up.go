@@ -86,7 +86,7 @@ func withSwarmOverrides(t *topology.Topology, opts engine.UpOptions) *topology.T
 }
 
 func (s *Backend) up(ctx context.Context, t *topology.Topology, opts engine.UpOptions, existing map[string]swarm.Service, res *engine.UpResult) error {
-	errs := opts.Policy.Check(t)
+	errs := opts.Policy.Check(t, s.api.DaemonHost())
 	checkErrs, warnings := checkSwarm(t, opts, hasIPVS(s.api.DaemonHost()), s.api.ClientVersion())
 	errs = append(errs, checkErrs...)
 	res.Warnings = warnings

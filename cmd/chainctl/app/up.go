@@ -42,7 +42,7 @@ func newUpCmd(g *globals) *cobra.Command {
 	fl.BoolVar(&f.keepOnFailure, "keep-on-failure", false, "keep what was created when up fails (for debugging)")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print the plan (create, recreate with the fields that changed, keep, remove) and change nothing")
 	fl.BoolVar(&f.policy.AllowPrivileged, "allow-privileged", false, "allow services that ask for privileged, cap_add ALL or SYS_ADMIN")
-	fl.BoolVar(&f.policy.AllowHostAccess, "allow-host-access", false, "allow bind mounts of / or of the Docker socket")
+	fl.BoolVar(&f.policy.AllowHostAccess, "allow-host-access", false, "allow bind mounts of the host's /, the Docker socket or a directory holding it, and /etc, /proc, /sys, /dev, /boot, /root")
 	fl.StringVar(&f.engine, "engine", "", "where to run: docker (containers on this engine) or swarm (services on the swarm this engine manages); default: where the project runs, else docker")
 	fl.StringVar(&f.endpointMode, "endpoint-mode", "", "swarm: vip or dnsrr for every service (dnsrr where the kernel has no IPVS)")
 	fl.StringVar(&f.publishMode, "publish-mode", "", "swarm: ingress or host for every published port (host where the kernel has no IPVS)")
