@@ -129,7 +129,16 @@ func TestExportKubernetesIsValid(t *testing.T) {
 	t.Parallel()
 	needDaemon(t) // the binary is built by TestMain, which -short skips
 	const project = "exportk8s"
-	file := writeTopology(t, project, exportChain)
+	// What a Deployment cannot carry is refused by name (an explicit
+	// 127.0.0.1, depends_on): the file without them exports.
+	refused := mustChainctlFails(t, "export", "--format", "kubernetes", writeTopology(t, project, exportChain))
+	for _, want := range []string{"a NodePort opens the port on every node's addresses, not on 127.0.0.1", "depends_on"} {
+		if !strings.Contains(refused.stderr, want) {
+			t.Errorf("export of what Kubernetes cannot carry: want %q in\n%s", want, refused.stderr)
+		}
+	}
+	portable := strings.NewReplacer(`"127.0.0.1::8080"`, `"8080"`, "    depends_on: {c: {condition: service_healthy}}\n", "").Replace(exportChain)
+	file := writeTopology(t, project, portable)
 	r := mustChainctl(t, "export", "--format", "kubernetes", file)
 
 	kinds := map[string]int{}
@@ -188,4 +197,14 @@ func TestExportKubernetesIsValid(t *testing.T) {
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Errorf("a failed export left %s behind (stat: %v)", out, err)
 	}
+}
+
+// mustChainctlFails runs chainctl and fails the test unless it exits 1.
+func mustChainctlFails(t *testing.T, args ...string) result {
+	t.Helper()
+	r := chainctl(t, args...)
+	if r.code != 1 {
+		t.Fatalf("chainctl %s: want exit 1: %s", strings.Join(args, " "), r)
+	}
+	return r
 }

@@ -43,24 +43,31 @@ const (
 	minNodePort, maxNodePort = 30000, 32767
 )
 
-// Kubernetes renders t as a multi-document YAML of PersistentVolumeClaims,
-// then per service (sorted) its ClusterIP Service, its NodePort Service
-// when it publishes ports, and its Deployment. Services come before
-// Deployments so that a `kubectl apply` creates the DNS names first.
-// Every problem is reported at once.
+// Kubernetes renders t as a multi-document YAML: the NetworkPolicy of an
+// internal network first (no pod of the project runs a moment without
+// it), then PersistentVolumeClaims, then per service (sorted) its
+// ClusterIP Service, its NodePort Service when it publishes ports, and
+// its Deployment. Services come before Deployments so that a
+// `kubectl apply` creates the DNS names first. Every problem is reported
+// at once.
 func Kubernetes(t *topology.Topology) ([]byte, error) {
 	var objs []any
 	var errs []error
 	if msgs := validation.IsValidLabelValue(t.Name); len(msgs) > 0 {
 		errs = append(errs, fmt.Errorf("project name %q is not a Kubernetes label value: %s", t.Name, strings.Join(msgs, "; ")))
 	}
+	errs = append(errs, networkErrors(t)...)
+	if np, err := networkPolicy(t); err != nil {
+		errs = append(errs, err)
+	} else if np != nil {
+		objs = append(objs, np)
+	}
 	for _, key := range sortedKeys(t.Volumes) {
-		pvc, err := claim(t, key)
-		if err != nil {
-			errs = append(errs, err)
+		if vErrs := volumeErrors(key, t.Volumes[key], claimName(t, key)); len(vErrs) > 0 {
+			errs = append(errs, vErrs...)
 			continue
 		}
-		objs = append(objs, pvc)
+		objs = append(objs, claim(t, key))
 	}
 	for _, name := range t.ServiceNames() {
 		svcObjs, err := kubeService(t, t.Services[name])
@@ -110,16 +117,12 @@ func labels(project, name string) map[string]string {
 }
 
 // claim is the PersistentVolumeClaim of a named volume, <project>-<key>
-// as the engine names the volume.
-func claim(t *topology.Topology, key string) (*corev1.PersistentVolumeClaim, error) {
-	name := claimName(t, key)
-	if msgs := validation.IsDNS1123Subdomain(name); len(msgs) > 0 {
-		return nil, fmt.Errorf("volume %s: claim name %q is not a Kubernetes object name: %s", key, name, strings.Join(msgs, "; "))
-	}
+// as the engine names the volume; volumeErrors has checked it can be one.
+func claim(t *topology.Topology, key string) *corev1.PersistentVolumeClaim {
 	return &corev1.PersistentVolumeClaim{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:   name,
+			Name:   claimName(t, key),
 			Labels: labels(t.Name, key),
 			// Docker label values are free text; Kubernetes label values
 			// are not, so they travel as annotations.
@@ -131,47 +134,35 @@ func claim(t *topology.Topology, key string) (*corev1.PersistentVolumeClaim, err
 				Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse(ClaimSize)},
 			},
 		},
-	}, nil
+	}
 }
 
 func claimName(t *topology.Topology, key string) string { return t.Name + "-" + key }
 
-// kubeService renders one topology service: its Service(s) and Deployment.
+// kubeService renders one topology service: its Service(s) and Deployment,
+// or every problem, each naming the service.
 func kubeService(t *topology.Topology, svc *topology.Service) ([]any, error) {
-	var errs []error
-	fail := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf("service %s: "+format, append([]any{svc.Name}, args...)...))
-	}
-	// The Service's name is the DNS name callers dial, so it must be the
-	// service's name exactly: no rewriting, an error when Kubernetes
-	// cannot take it.
-	if msgs := validation.IsDNS1035Label(svc.Name); len(msgs) > 0 {
-		fail("the name is not a Kubernetes Service name: %s", strings.Join(msgs, "; "))
-	} else if msgs := validation.IsDNS1035Label(svc.Name + NodePortSuffix); len(msgs) > 0 && len(svc.Ports) > 0 {
-		fail("%q is not a Kubernetes Service name: %s", svc.Name+NodePortSuffix, strings.Join(msgs, "; "))
-	}
+	pub, errs := publishedPorts(t, svc)
+	errs = append(nameErrors(svc, len(pub.node) > 0), errs...)
 	ports, err := servicePorts(t, svc)
 	if err != nil {
-		fail("%v", err)
+		errs = append(errs, err)
 	}
-	published, err := nodePorts(svc)
-	if err != nil {
-		fail("%v", err)
-	}
-	pod, podErrs := podSpec(t, svc, ports)
-	for _, err := range podErrs {
-		fail("%w", err)
-	}
+	errs = append(errs, dependsOnErrors(svc)...)
+	pod, podErrs := podSpec(t, svc, ports, pub.host)
+	errs = append(errs, podErrs...)
 	if len(errs) > 0 {
+		for i, err := range errs {
+			errs[i] = fmt.Errorf("service %s: %w", svc.Name, err)
+		}
 		return nil, errors.Join(errs...)
 	}
 
 	lbl := labels(t.Name, svc.Name)
-	meta := func(name string) metav1.ObjectMeta { return metav1.ObjectMeta{Name: name, Labels: lbl} }
 	svcType := metav1.TypeMeta{APIVersion: "v1", Kind: "Service"}
 	cluster := &corev1.Service{
 		TypeMeta:   svcType,
-		ObjectMeta: meta(svc.Name),
+		ObjectMeta: metav1.ObjectMeta{Name: svc.Name, Labels: lbl},
 		Spec:       corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, Selector: lbl, Ports: ports},
 	}
 	// dnsrr means the name resolves to every replica, which is what a
@@ -180,18 +171,24 @@ func kubeService(t *topology.Topology, svc *topology.Service) ([]any, error) {
 		cluster.Spec.ClusterIP = corev1.ClusterIPNone
 	}
 	objs := []any{cluster}
-	if len(published) > 0 {
+	if len(pub.node) > 0 {
 		objs = append(objs, &corev1.Service{
 			TypeMeta:   svcType,
-			ObjectMeta: meta(svc.Name + NodePortSuffix),
-			Spec:       corev1.ServiceSpec{Type: corev1.ServiceTypeNodePort, Selector: lbl, Ports: published},
+			ObjectMeta: metav1.ObjectMeta{Name: svc.Name + NodePortSuffix, Labels: lbl},
+			Spec:       corev1.ServiceSpec{Type: corev1.ServiceTypeNodePort, Selector: lbl, Ports: pub.node},
 		})
 	}
+	return append(objs, deployment(t, svc, pod)), nil
+}
+
+// deployment runs the pod as svc.Replicas replicas, rolling one at a time.
+func deployment(t *topology.Topology, svc *topology.Service, pod *corev1.PodSpec) *appsv1.Deployment {
+	lbl := labels(t.Name, svc.Name)
 	replicas := int32(min(svc.Replicas, math.MaxInt32))
 	maxSurge, maxUnavailable := intstr.FromInt32(1), intstr.FromInt32(0)
-	objs = append(objs, &appsv1.Deployment{
+	return &appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
-		ObjectMeta: meta(svc.Name),
+		ObjectMeta: metav1.ObjectMeta{Name: svc.Name, Labels: lbl},
 		Spec: appsv1.DeploymentSpec{
 			Replicas: &replicas,
 			Selector: &metav1.LabelSelector{MatchLabels: lbl},
@@ -210,6 +207,5 @@ func kubeService(t *topology.Topology, svc *topology.Service) ([]any, error) {
 				Spec:       *pod,
 			},
 		},
-	})
-	return objs, nil
+	}
 }

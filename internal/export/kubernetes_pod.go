@@ -1,10 +1,12 @@
-// Kubernetes pod template: the container, its volumes, resources, health probe and security context.
+// Kubernetes pod template: the container, its volumes, resources, health probe, security context and restart policy.
 
 package export
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,29 +21,33 @@ import (
 
 // podSpec is the pod template's spec: one container, its volumes; and
 // every problem found on the way.
-func podSpec(t *topology.Topology, svc *topology.Service, ports []corev1.ServicePort) (*corev1.PodSpec, []error) {
+func podSpec(t *topology.Topology, svc *topology.Service, ports []corev1.ServicePort, host []corev1.ContainerPort) (*corev1.PodSpec, []error) {
 	var errs []error
 	c := corev1.Container{
 		Name:    svc.Name,
 		Image:   svc.Image,
-		Command: svc.Entrypoint, // Docker's entrypoint is Kubernetes' command
-		Args:    svc.Command,    // and Docker's command its args
+		Command: escapeKubeList(svc.Entrypoint), // Docker's entrypoint is Kubernetes' command
+		Args:    escapeKubeList(svc.Command),    // and Docker's command its args
+		Ports:   withHostPorts(ports, host),
 	}
 	env := environment(t.Name, svc)
 	for _, k := range sortedKeys(env) {
-		c.Env = append(c.Env, corev1.EnvVar{Name: k, Value: env[k]})
-	}
-	for _, p := range ports {
-		c.Ports = append(c.Ports, corev1.ContainerPort{Name: p.Name, ContainerPort: p.Port, Protocol: p.Protocol})
+		c.Env = append(c.Env, corev1.EnvVar{Name: k, Value: escapeKube(env[k])})
 	}
 	c.Resources = resources(svc.Resources)
-	probe := healthProbe(svc)
+	probe, err := healthProbe(svc)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	c.ReadinessProbe, c.LivenessProbe = probe, probe.DeepCopy()
 	sc, scErrs := securityContext(svc)
 	errs = append(errs, scErrs...)
 	c.SecurityContext = sc
 
 	spec := &corev1.PodSpec{}
+	if spec.RestartPolicy, err = restartPolicy(svc.Restart); err != nil {
+		errs = append(errs, err)
+	}
 	for _, m := range svc.Volumes {
 		if m.Type != "volume" {
 			errs = append(errs, fmt.Errorf("bind mount %s → %s cannot be exported: a pod runs on any node, not on this host; use a named volume", m.Source, m.Target))
@@ -63,8 +69,6 @@ func podSpec(t *topology.Topology, svc *topology.Service, ports []corev1.Service
 		secs := ceilSeconds(time.Duration(*svc.StopGracePeriod))
 		spec.TerminationGracePeriodSeconds = &secs
 	}
-	// restart has no equivalent: a Deployment's pods always restart, which
-	// is the point of exporting to one.
 	spec.Containers = []corev1.Container{c}
 	return spec, errs
 }
@@ -93,44 +97,43 @@ var (
 	linkHealth   = topology.Healthcheck{Interval: topology.Duration(2 * time.Second), Timeout: topology.Duration(time.Second), StartPeriod: topology.Duration(10 * time.Second), Retries: 3}
 )
 
+// linkHealthTest is the link image's own HEALTHCHECK command.
+var linkHealthTest = []string{"CMD", "/link", "-health"}
+
 // healthProbe turns the health check into a probe, nil for none. The link
-// image gets an HTTP GET, cheaper than an exec; another image without a
-// test gets none, since its Docker HEALTHCHECK is invisible here.
-func healthProbe(svc *topology.Service) *corev1.Probe {
+// image's own check (no test, or its HEALTHCHECK's) becomes an HTTP GET of
+// what `/link -health` asks, cheaper than an exec; any other test is
+// exec'd as given. A test left out on another image is an error: its
+// Docker HEALTHCHECK is invisible here, so the timings would apply to
+// nothing (an image without a healthcheck in the topology gets no probe).
+func healthProbe(svc *topology.Service) (*corev1.Probe, error) {
 	h := svc.Healthcheck
 	if h != nil && (h.Disable || len(h.Test) > 0 && h.Test[0] == "NONE") {
-		return nil
+		return nil, nil
 	}
+	// Docker lays the topology's timings over the image's: the link
+	// image's are known, another image's are not (Docker's defaults).
 	timing := dockerHealth
+	if isLink(svc) {
+		timing = linkHealth
+	}
 	var handler corev1.ProbeHandler
 	switch {
-	case isLink(svc):
-		timing = linkHealth
+	case isLink(svc) && (h == nil || len(h.Test) == 0 || slices.Equal(h.Test, linkHealthTest)):
 		handler.HTTPGet = &corev1.HTTPGetAction{Path: HealthPath, Port: intstr.FromInt32(int32(linkPort(svc)))}
-	case h == nil || len(h.Test) < 2:
-		return nil
-	case h.Test[0] == "CMD":
-		handler.Exec = &corev1.ExecAction{Command: h.Test[1:]}
-	case h.Test[0] == "CMD-SHELL":
-		handler.Exec = &corev1.ExecAction{Command: []string{"/bin/sh", "-c", h.Test[1]}}
+	case h == nil:
+		return nil, nil
+	case len(h.Test) == 0:
+		return nil, errors.New("healthcheck without a test: Kubernetes cannot read the image's HEALTHCHECK, so its timings would apply to nothing; give healthcheck.test for the export")
+	case h.Test[0] == "CMD" && len(h.Test) > 1:
+		handler.Exec = &corev1.ExecAction{Command: escapeKubeList(h.Test[1:])}
+	case h.Test[0] == "CMD-SHELL" && len(h.Test) == 2:
+		handler.Exec = &corev1.ExecAction{Command: []string{"/bin/sh", "-c", escapeKube(h.Test[1])}}
 	default:
-		return nil
+		return nil, fmt.Errorf("healthcheck.test %q: want [CMD, ...] or [CMD-SHELL, command]", h.Test)
 	}
-	// Fields the topology leaves at 0 keep the default, as Docker merges
-	// a service's health check over the image's.
 	if h != nil {
-		if h.Interval != 0 {
-			timing.Interval = h.Interval
-		}
-		if h.Timeout != 0 {
-			timing.Timeout = h.Timeout
-		}
-		if h.StartPeriod != 0 {
-			timing.StartPeriod = h.StartPeriod
-		}
-		if h.Retries != 0 {
-			timing.Retries = h.Retries
-		}
+		timing = mergeHealth(timing, *h)
 	}
 	return &corev1.Probe{
 		ProbeHandler:        handler,
@@ -139,7 +142,24 @@ func healthProbe(svc *topology.Service) *corev1.Probe {
 		PeriodSeconds:    int32(max(1, ceilSeconds(time.Duration(timing.Interval)))),
 		TimeoutSeconds:   int32(max(1, ceilSeconds(time.Duration(timing.Timeout)))),
 		FailureThreshold: int32(min(timing.Retries, math.MaxInt32)),
+	}, nil
+}
+
+// mergeHealth lays the non-zero timings of h over def.
+func mergeHealth(def, h topology.Healthcheck) topology.Healthcheck {
+	if h.Interval != 0 {
+		def.Interval = h.Interval
 	}
+	if h.Timeout != 0 {
+		def.Timeout = h.Timeout
+	}
+	if h.StartPeriod != 0 {
+		def.StartPeriod = h.StartPeriod
+	}
+	if h.Retries != 0 {
+		def.Retries = h.Retries
+	}
+	return def
 }
 
 func ceilSeconds(d time.Duration) int64 {

@@ -96,8 +96,8 @@ var validChecks = map[string]func(t *testing.T, top *Topology){
 		a := top.Services["a"]
 		want := []Port{
 			{HostIP: "127.0.0.1", HostPort: "18080", ContainerPort: "8080", Protocol: "tcp", Mode: PortModeHost},
-			{HostIP: "0.0.0.0", ContainerPort: "9090", Protocol: "udp"},
-			{HostIP: "127.0.0.1", HostPort: "18081", ContainerPort: "8081", Protocol: "tcp"},
+			{HostIP: "0.0.0.0", HostIPSet: true, ContainerPort: "9090", Protocol: "udp"},
+			{HostIP: "127.0.0.1", HostIPSet: true, HostPort: "18081", ContainerPort: "8081", Protocol: "tcp"},
 		}
 		if !reflect.DeepEqual(a.Ports, want) {
 			t.Errorf("ports %+v, want %+v", a.Ports, want)
@@ -194,8 +194,8 @@ func checkFull(t *testing.T, top *Topology) {
 	}
 	wantPorts := []Port{
 		{HostIP: "127.0.0.1", ContainerPort: "8080", Protocol: "tcp"},
-		{HostIP: "0.0.0.0", HostPort: "9000", ContainerPort: "9000", Protocol: "udp"},
-		{HostIP: "127.0.0.2", HostPort: "7000-7001", ContainerPort: "7000-7001", Protocol: "tcp"},
+		{HostIP: "0.0.0.0", HostIPSet: true, HostPort: "9000", ContainerPort: "9000", Protocol: "udp"},
+		{HostIP: "127.0.0.2", HostIPSet: true, HostPort: "7000-7001", ContainerPort: "7000-7001", Protocol: "tcp"},
 	}
 	if !reflect.DeepEqual(front.Ports, wantPorts) {
 		t.Errorf("ports = %+v", front.Ports)
@@ -265,8 +265,8 @@ func checkComposeForms(t *testing.T, top *Topology) {
 	}
 	wantPorts := []Port{
 		{HostIP: "127.0.0.1", ContainerPort: "80", Protocol: "tcp"},
-		{HostIP: "::1", HostPort: "8443", ContainerPort: "443", Protocol: "tcp"},
-		{HostIP: "127.0.0.1", ContainerPort: "9000", Protocol: "tcp"},
+		{HostIP: "::1", HostIPSet: true, HostPort: "8443", ContainerPort: "443", Protocol: "tcp"},
+		{HostIP: "127.0.0.1", HostIPSet: true, ContainerPort: "9000", Protocol: "tcp"},
 		{HostIP: "127.0.0.1", HostPort: "8000-8001", ContainerPort: "8000-8001", Protocol: "udp"},
 	}
 	if !reflect.DeepEqual(web.Ports, wantPorts) {

@@ -122,7 +122,7 @@ func parsePort(spec string) (Port, error) {
 		if parsed == nil {
 			return p, fmt.Errorf("host IP %q is not an IP address", ip)
 		}
-		p.HostIP = parsed.String()
+		p.HostIP, p.HostIPSet = parsed.String(), true
 	}
 	if p.ContainerPort, err = portRange(container); err != nil {
 		return p, err

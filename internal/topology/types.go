@@ -97,7 +97,11 @@ func (s *Service) RunEnv(project string) map[string]string {
 // Port is one published port, normalised from the short syntax
 // [ip:][host:]container[/proto].
 type Port struct {
-	HostIP        string `json:"host_ip"`             // default 127.0.0.1
+	HostIP string `json:"host_ip"` // default 127.0.0.1
+	// HostIPSet says the topology gave HostIP; without it HostIP is the
+	// default. The Kubernetes export, which cannot bind a NodePort to one
+	// address, refuses an explicit 127.0.0.1 but exports the default.
+	HostIPSet     bool   `json:"host_ip_set,omitempty"`
 	HostPort      string `json:"host_port,omitempty"` // "" lets the engine choose; may be a range "8080-8081"
 	ContainerPort string `json:"container_port"`      // "8080" or a range
 	Protocol      string `json:"protocol"`            // tcp, udp or sctp
