@@ -48,6 +48,7 @@ type VolumeAPI interface {
 	VolumeCreate(ctx context.Context, opts volume.CreateOptions) (volume.Volume, error)
 	VolumeList(ctx context.Context, opts volume.ListOptions) (volume.ListResponse, error)
 	VolumeRemove(ctx context.Context, id string, force bool) error
+	VolumeInspect(ctx context.Context, id string) (volume.Volume, error)
 }
 
 // ImageAPI finds (and, where a registry answers, pulls) images.

@@ -83,6 +83,13 @@ func (c *Conn) engineLock(ctx context.Context, project string) (func(), error) {
 		if err != nil {
 			return nil, fmt.Errorf("lock project %s on the engine: %w", project, err)
 		}
+		if v.Labels == nil {
+			// An engine that restarted answers the first create of an
+			// existing volume without its labels: ask for them.
+			if v, err = c.API.VolumeInspect(ctx, lockName(project)); err != nil {
+				return nil, fmt.Errorf("lock project %s on the engine: %w", project, err)
+			}
+		}
 		if v.Labels[LabelLock] != project {
 			return nil, fmt.Errorf("volume %s exists and is not chainctl's lock of project %s; remove or rename it", v.Name, project)
 		}
