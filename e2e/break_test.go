@@ -226,3 +226,23 @@ func shortImageID(id string) string {
 	}
 	return id
 }
+
+// The only replica removed: the record of the up says what it ran.
+func TestHealSaysTheImageChangedOfTheOnlyReplica(t *testing.T) {
+	t.Parallel()
+	needDaemon(t)
+	tag := "chainctl/e2e-heal1:" + randomSuffix()
+	t.Cleanup(func() { exec.Command("docker", "rmi", tag).Run() })
+	p := newProject(t)
+	docker(t, "tag", "chainctl/link:latest", tag)
+	oldID, newID := shortImageID(docker(t, "image", "inspect", "-f", "{{.Id}}", tag)), shortImageID(docker(t, "image", "inspect", "-f", "{{.Id}}", "chainctl/netfault:latest"))
+	top := strings.Replace(fastChain, "c: {image: chainctl/link:latest,", "c: {image: "+tag+",", 1)
+	mustChainctl(t, "up", "-q", writeTopology(t, p, top))
+	mustChainctl(t, "break", "-q", "-p", p, "c", "--mode", "remove")
+	docker(t, "tag", "chainctl/netfault:latest", tag)
+	r := mustChainctl(t, "heal", "-q", "--no-wait", "-p", p, "c")
+	want := fmt.Sprintf("the image %s is now %s, the project was brought up with %s", tag, newID, oldID)
+	if !strings.Contains(r.stdout, want) {
+		t.Errorf("heal output: want %q\n%s", want, r)
+	}
+}

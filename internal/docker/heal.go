@@ -123,11 +123,20 @@ func (s *chaosState) imageDrift(r replica, image, imageID string) string {
 			ran = append(ran, shortImageID(c.ImageID))
 		}
 	}
-	if len(ran) == 0 {
-		return ""
+	if len(ran) > 0 {
+		return fmt.Sprintf("the image %s is now %s, the other replicas of %s run %s: recreated with the new image, its config hash differs",
+			image, shortImageID(imageID), r.service, strings.Join(ran, ", "))
 	}
-	return fmt.Sprintf("the image %s is now %s, the other replicas of %s run %s: recreated with the new image, its config hash differs",
-		image, shortImageID(imageID), r.service, strings.Join(ran, ", "))
+	if rec := s.images[image]; rec != "" && rec != imageID && !s.hasReplicas(r.service) {
+		return fmt.Sprintf("the image %s is now %s, the project was brought up with %s: recreated with the new image, its config hash differs",
+			image, shortImageID(imageID), shortImageID(rec))
+	}
+	return ""
+}
+
+// hasReplicas reports whether any container of the service remains.
+func (s *chaosState) hasReplicas(service string) bool {
+	return slices.ContainsFunc(s.cs, func(c container.Summary) bool { return c.Labels[engine.LabelService] == service })
 }
 
 // shortImageID is sha256: and the first 12 hex digits of an image id.

@@ -4,6 +4,9 @@ package docker
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"sort"
 
@@ -22,11 +25,16 @@ import (
 
 // recordSpec stores t as the project's current revision and drops older
 // ones. It runs after a successful up, so a failed up keeps the old one.
-func (b *Backend) recordSpec(ctx context.Context, t *topology.Topology) error {
+func (b *Backend) recordSpec(ctx context.Context, t *topology.Topology, imageIDs map[string]string) error {
 	raw, hash, err := engine.EncodeTopology(t)
 	if err != nil {
 		return err
 	}
+	// The images the containers were made from are part of the record: a
+	// rebuilt image is a new revision, and heal can say that a tag moved.
+	images, _ := json.Marshal(imageIDs)
+	sum := sha256.Sum256(append([]byte(hash), images...))
+	hash = hex.EncodeToString(sum[:6])
 	old, err := b.specVolumes(ctx, t.Name)
 	if err != nil {
 		return err
@@ -38,7 +46,7 @@ func (b *Backend) recordSpec(ctx context.Context, t *topology.Topology) error {
 	if !current {
 		_, err := b.api.VolumeCreate(ctx, volume.CreateOptions{
 			Name:   engine.RecordName(t.Name, hash),
-			Labels: map[string]string{engine.LabelProject: t.Name, engine.LabelSpec: hash, engine.LabelTopology: string(raw)},
+			Labels: map[string]string{engine.LabelProject: t.Name, engine.LabelSpec: hash, engine.LabelTopology: string(raw), labelImages: string(images)},
 		})
 		if err != nil {
 			return fmt.Errorf("record the topology of %s: %w", t.Name, err)
@@ -131,4 +139,20 @@ func (b *Backend) snapshot(ctx context.Context, project string) ([]container.Sum
 	}
 	t, err := b.recordedTopology(ctx, project, cs)
 	return cs, t, err
+}
+
+// labelImages holds, on a record, the image ID each image reference named
+// when the project was brought up.
+const labelImages = "io.chainctl.images"
+
+// recordedImages reads the image IDs of the newest record (none: an older
+// chainctl made it).
+func (b *Backend) recordedImages(ctx context.Context, project string) map[string]string {
+	vs, err := b.specVolumes(ctx, project)
+	out := map[string]string{}
+	if err != nil || len(vs) == 0 {
+		return out
+	}
+	_ = json.Unmarshal([]byte(vs[0].Labels[labelImages]), &out)
+	return out
 }

@@ -56,7 +56,7 @@ func (b *Backend) Up(ctx context.Context, t *topology.Topology, opts engine.UpOp
 		return r.res, err // nothing was made, nothing to roll back
 	}
 	if err == nil {
-		err = b.recordSpec(ctx, t)
+		err = b.recordSpec(ctx, t, r.imageIDs)
 	}
 	if err == nil {
 		return r.res, r.dropAside(ctx)
