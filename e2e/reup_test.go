@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // ids maps each container of the project to its ID, from ps.
@@ -94,5 +95,31 @@ func TestUpDryRunChangesNothing(t *testing.T) {
 	}
 	if after := ids(t, p); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Errorf("a dry run changed the containers: %v → %v", before, after)
+	}
+}
+
+// With replicas, a changed service is replaced one replica at a time: the
+// second replica's new container starts only once the first one's is
+// healthy.
+func TestReUpReplacesReplicasOneAtATime(t *testing.T) {
+	t.Parallel()
+	p := newProject(t)
+	two := strings.Replace(fastChain, "c: {image: chainctl/link:latest,", "c: {image: chainctl/link:latest, replicas: 2,", 1)
+	mustChainctl(t, "up", "-q", writeTopology(t, p, two))
+	changed := strings.Replace(two, "c: {image: chainctl/link:latest,", `c: {image: chainctl/link:latest, environment: {VERSION: "2"},`, 1)
+	mustChainctl(t, "up", "-q", writeTopology(t, p, changed))
+	healthy1 := docker(t, "inspect", "-f", "{{range .State.Health.Log}}{{if eq .ExitCode 0}}{{.End}}|{{end}}{{end}}", p+"-c-1")
+	started2 := docker(t, "inspect", "-f", "{{.State.StartedAt}}", p+"-c-2")
+	first, _, _ := strings.Cut(healthy1, "|")
+	h1, err1 := time.Parse("2006-01-02 15:04:05.999999999 -0700 MST", first)
+	s2, err2 := time.Parse(time.RFC3339Nano, started2)
+	if err1 != nil || err2 != nil {
+		t.Fatalf("times: %q (%v), %q (%v)", first, err1, started2, err2)
+	}
+	if s2.Before(h1) {
+		t.Errorf("c-2's new container started at %s, before c-1's new one was first healthy at %s", s2, h1)
+	}
+	if out := docker(t, "ps", "-a", "--filter", "label=io.chainctl.project="+p, "--format", "{{.Names}}"); strings.Contains(out, "-prev-") {
+		t.Errorf("previous versions left: %s", out)
 	}
 }

@@ -6,7 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"sort"
 
 	"github.com/docker/docker/api/types/container"
@@ -72,11 +74,7 @@ func (r *upRun) planResources(ctx context.Context) error {
 	for _, v := range vs.Volumes {
 		have[v.Name] = true
 	}
-	keys := make([]string, 0, len(r.t.Volumes))
-	for k := range r.t.Volumes {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(r.t.Volumes))
 	for _, k := range keys {
 		action := "create"
 		if have[r.t.Volumes[k].Name] {

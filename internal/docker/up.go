@@ -7,7 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -177,11 +178,7 @@ func (r *upRun) ensureVolumes(ctx context.Context) error {
 	for _, v := range existing.Volumes {
 		byName[v.Name] = v
 	}
-	keys := make([]string, 0, len(r.t.Volumes))
-	for k := range r.t.Volumes {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(r.t.Volumes))
 	return engine.Parallel(keys, func(key string) error {
 		v := r.t.Volumes[key]
 		if old, ok := byName[v.Name]; ok {
