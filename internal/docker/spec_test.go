@@ -148,3 +148,25 @@ func containsAll(s string, subs ...string) bool {
 	}
 	return true
 }
+
+func TestLateProbesAreToldApartFromFailingOnes(t *testing.T) {
+	res := func(code int, out string) *container.HealthcheckResult {
+		return &container.HealthcheckResult{ExitCode: code, Output: out}
+	}
+	cases := []struct {
+		log  []*container.HealthcheckResult
+		late bool
+	}{
+		{[]*container.HealthcheckResult{res(0, ""), res(-1, "Health check exceeded timeout (1s)"), res(-1, "Health check exceeded timeout (1s)")}, true},
+		{[]*container.HealthcheckResult{res(-1, "OCI runtime exec failed: context deadline exceeded")}, true},
+		{[]*container.HealthcheckResult{res(-1, "Health check exceeded timeout (1s)"), res(1, "connection refused")}, false},
+		{[]*container.HealthcheckResult{res(1, "HTTP 500")}, false},
+		{[]*container.HealthcheckResult{res(0, "")}, false},
+		{nil, false},
+	}
+	for i, c := range cases {
+		if got := lateFailures(c.log); got != c.late {
+			t.Errorf("case %d: lateFailures = %v, want %v", i, got, c.late)
+		}
+	}
+}

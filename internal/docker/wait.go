@@ -85,6 +85,10 @@ func (b *Backend) waitReady(ctx context.Context, project string, ids map[string]
 			}
 			switch state {
 			case failed:
+				if b.probesLate(ctx, c) {
+					waiting++ // the engine, not the service: wait the probes out
+					continue
+				}
 				return false, b.explainFailure(ctx, c)
 			case pending:
 				waiting++
@@ -121,6 +125,34 @@ func (b *Backend) explainFailure(ctx context.Context, c container.Summary) error
 		msg += "; last log lines:\n" + logs
 	}
 	return errors.New(msg)
+}
+
+// probesLate reports whether an unhealthy container's failing probes are
+// ones the engine could not run in time (timed out, or their exec was
+// lost), as when it is saturated, rather than answers the service gave.
+// A probe that answered with a failure still fails the up at once.
+func (b *Backend) probesLate(ctx context.Context, c container.Summary) bool {
+	if c.State != container.StateRunning {
+		return false
+	}
+	ins, err := b.api.ContainerInspect(ctx, c.ID)
+	return err == nil && ins.State != nil && ins.State.Health != nil && lateFailures(ins.State.Health.Log)
+}
+
+// lateFailures: every probe since the last one that passed failed for
+// lack of time, not on the service's word.
+func lateFailures(log []*container.HealthcheckResult) bool {
+	failing := 0
+	for i := len(log) - 1; i >= 0 && log[i].ExitCode != 0; i-- {
+		out := log[i].Output
+		late := log[i].ExitCode == -1 || strings.Contains(out, "exceeded timeout") ||
+			strings.Contains(out, "context deadline exceeded") || strings.Contains(out, "no such exec")
+		if !late {
+			return false
+		}
+		failing++
+	}
+	return failing > 0
 }
 
 func (b *Backend) explainTimeout(ctx context.Context, ids map[string]string, byID map[string]container.Summary, last map[string]string, timeout time.Duration) error {
