@@ -21,7 +21,6 @@ type chaosState struct {
 	project string
 	t       *topology.Topology
 	cs      []container.Summary
-	images  map[string]string // the image IDs the project was brought up with
 }
 
 func (b *Backend) chaosState(ctx context.Context, project string) (*chaosState, error) {
@@ -32,7 +31,7 @@ func (b *Backend) chaosState(ctx context.Context, project string) (*chaosState, 
 	if len(cs) == 0 && len(t.Services) == 0 {
 		return nil, fmt.Errorf("project %s not found on this engine (see `chainctl ls`)", project)
 	}
-	return &chaosState{project: project, t: t, cs: cs, images: b.recordedImages(ctx, project)}, nil
+	return &chaosState{project: project, t: t, cs: cs}, nil
 }
 
 // replica is one container slot: the container if it exists, else nil

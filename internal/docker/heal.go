@@ -93,7 +93,7 @@ func (b *Backend) healReplica(ctx context.Context, s *chaosState, r replica) (id
 	if err != nil {
 		return "", "", err
 	}
-	note = s.imageDrift(r, svc.Image, imageID)
+	note = s.imageDrift(r, svc.Image, imageID, func() map[string]string { return b.recordedImages(ctx, s.project) })
 	b.c.Progress.Report(progress.Event{Kind: "container", Resource: spec.Name, Status: "recreating", Detail: note})
 	resp, err := b.api.ContainerCreate(ctx, spec.Config, spec.Host, spec.Net, nil, spec.Name)
 	if cerrdefs.IsConflict(err) {
@@ -116,7 +116,7 @@ func (b *Backend) healReplica(ctx context.Context, s *chaosState, r replica) (id
 // one: the removed container is gone, and the image id is part of the
 // config hash, so the replicas that remain are the record of what it ran.
 // It is "" when they agree, or when no replica remains to ask.
-func (s *chaosState) imageDrift(r replica, image, imageID string) string {
+func (s *chaosState) imageDrift(r replica, image, imageID string, recorded func() map[string]string) string {
 	var ran []string
 	for _, c := range s.cs {
 		if c.Labels[engine.LabelService] == r.service && c.ImageID != "" && c.ImageID != imageID && !slices.Contains(ran, shortImageID(c.ImageID)) {
@@ -127,7 +127,11 @@ func (s *chaosState) imageDrift(r replica, image, imageID string) string {
 		return fmt.Sprintf("the image %s is now %s, the other replicas of %s run %s: recreated with the new image, its config hash differs",
 			image, shortImageID(imageID), r.service, strings.Join(ran, ", "))
 	}
-	if rec := s.images[image]; rec != "" && rec != imageID && !s.hasReplicas(r.service) {
+	if s.hasReplicas(r.service) {
+		return ""
+	}
+	// No replica left to ask: the record of the last up says what it ran.
+	if rec := recorded()[image]; rec != "" && rec != imageID {
 		return fmt.Sprintf("the image %s is now %s, the project was brought up with %s: recreated with the new image, its config hash differs",
 			image, shortImageID(imageID), shortImageID(rec))
 	}

@@ -33,7 +33,7 @@ func TestImageDriftNamesBothImages(t *testing.T) {
 	}
 	for _, c := range cases {
 		s := &chaosState{project: "p", cs: c.cs}
-		if got := s.imageDrift(r, "img:1", cur); got != c.want {
+		if got := s.imageDrift(r, "img:1", cur, func() map[string]string { return nil }); got != c.want {
 			t.Errorf("%s:\ngot  %q\nwant %q", c.name, got, c.want)
 		}
 	}

@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strings"
+
+	"github.com/chainctl/chainctl/internal/netfault/spec"
 )
 
 // Window sizes.
@@ -167,7 +168,7 @@ func (c Check) holds(s stats) (bool, float64) {
 // figure writes a check's metric value as people read it.
 func (c Check) figure(v float64) string {
 	if c.Metric == MetricSuccessRatio {
-		return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", v*100), "0"), ".") + "%"
+		return spec.Percent(v)
 	}
 	return fmt.Sprintf("%.1fms", v)
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/chainctl/chainctl/internal/netfault/spec"
 )
 
 // Ms writes milliseconds as people read them: 850ms, 1.42s.
@@ -18,11 +20,6 @@ func Ms(ms float64) string {
 		return fmt.Sprintf("%.0fms", ms)
 	}
 	return fmt.Sprintf("%.1fms", ms)
-}
-
-// Percent writes a share: 0.995 → 99.5%.
-func Percent(share float64) string {
-	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", share*100), "0"), ".") + "%"
 }
 
 // OptMs writes an optional time, or what its absence means.
@@ -38,7 +35,7 @@ func WriteSummary(w io.Writer, j *Journal) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PHASE\tREQUESTS\tOK\tP50\tP95\tP99")
 	for _, p := range j.Phases {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", p.Name, p.Requests, Percent(p.SuccessRatio), Ms(p.P50MS), Ms(p.P95MS), Ms(p.P99MS))
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", p.Name, p.Requests, spec.Percent(p.SuccessRatio), Ms(p.P50MS), Ms(p.P95MS), Ms(p.P99MS))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
