@@ -182,7 +182,7 @@ func dump(v any) string {
 }
 
 func checkFull(t *testing.T, top *Topology) {
-	if top.Name != "full" || top.Network != (Network{Name: "full-lab", Subnet: "172.31.5.0/24", Gateway: "172.31.5.1"}) {
+	if top.Name != "full" || !reflect.DeepEqual(top.Network, Network{Name: "full-lab", Subnet: "172.31.5.0/24", Gateway: "172.31.5.1"}) {
 		t.Errorf("project/network = %q %+v", top.Name, top.Network)
 	}
 	if top.Volumes["logs"].Name != "full-logs" || top.Volumes["logs"].Driver != "local" || top.Volumes["logs"].Labels["team"] != "chaos" {

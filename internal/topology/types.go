@@ -23,25 +23,56 @@ type Topology struct {
 	// without extension.
 	Name string `json:"name"`
 	// File is the path the topology was loaded from ("" when parsed from bytes).
-	File     string              `json:"file,omitempty"`
-	Network  Network             `json:"network"`
-	Volumes  map[string]Volume   `json:"volumes,omitempty"`
-	Services map[string]*Service `json:"services"`
+	File string `json:"file,omitempty"`
+	// Files are every file a compose project was merged from (-f a -f b),
+	// File being the first; nil for a chainctl topology.
+	Files []string `json:"files,omitempty"`
+	// Format is FormatChainctl ("" in records made before compose files
+	// were read) or FormatCompose.
+	Format string `json:"format,omitempty"`
+	// Network is the project's default network: every service that names
+	// no network and has no network_mode joins it.
+	Network Network `json:"network"`
+	// Networks are the other networks a compose file declares, by key.
+	Networks map[string]Network `json:"networks,omitempty"`
+	Volumes  map[string]Volume  `json:"volumes,omitempty"`
+	// Secrets and Configs are the files a compose file declares, by key.
+	Secrets  map[string]FileSource `json:"secrets,omitempty"`
+	Configs  map[string]FileSource `json:"configs,omitempty"`
+	Services map[string]*Service   `json:"services"`
 }
 
-// Network is the project's user-defined bridge network.
+// Topology formats.
+const (
+	FormatChainctl = "chainctl"
+	FormatCompose  = "compose"
+)
+
+// Network is a user-defined network of the project.
 type Network struct {
-	Name     string `json:"name"` // default <project>-net
+	Name     string `json:"name"` // engine name: <project>-net, or compose's <project>_<key>
 	Subnet   string `json:"subnet,omitempty"`
 	Gateway  string `json:"gateway,omitempty"`
 	Internal bool   `json:"internal,omitempty"`
+	// External networks exist already: up never creates one, down never
+	// removes one.
+	External   bool              `json:"external,omitempty"`
+	Driver     string            `json:"driver,omitempty"` // "" is bridge
+	DriverOpts map[string]string `json:"driver_opts,omitempty"`
+	Labels     map[string]string `json:"labels,omitempty"`
+	Attachable bool              `json:"attachable,omitempty"`
+	EnableIPv6 bool              `json:"enable_ipv6,omitempty"`
 }
 
 // Volume is a named volume declared at the top level.
 type Volume struct {
-	Name   string            `json:"name"` // engine name: <project>-<key>
+	Name   string            `json:"name"` // engine name: <project>-<key>, or compose's <project>_<key>
 	Driver string            `json:"driver,omitempty"`
 	Labels map[string]string `json:"labels,omitempty"`
+	// External volumes exist already: up never creates one, down never
+	// removes one.
+	External   bool              `json:"external,omitempty"`
+	DriverOpts map[string]string `json:"driver_opts,omitempty"`
 }
 
 // Service is one service of the chain; it runs as Replicas containers.
@@ -71,6 +102,10 @@ type Service struct {
 	// vip (the default) or dnsrr. The docker engine ignores it: its DNS is
 	// always round-robin.
 	EndpointMode string `json:"endpoint_mode,omitempty"`
+
+	// What compose files bring (types_compose.go); the zero value of each
+	// leaves the Engine's default.
+	Run
 }
 
 // RunEnv is the service's environment as chainctl runs it, on any engine
