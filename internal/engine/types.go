@@ -18,12 +18,26 @@ type UpOptions struct {
 	KeepOnFailure bool          // leave what was made when up fails, for debugging
 	DryRun        bool          // plan only: say what up would do, change nothing
 	Policy        Policy        // what the topology may ask for beyond the safe defaults
+	// Build rebuilds every service that has a build, even when its image
+	// is there (up --build).
+	Build bool
+	// Pull is --pull: PullAlways, PullMissing or PullNever ("" keeps each
+	// service's pull_policy, else missing).
+	Pull string
 
 	// Swarm only: override every service's endpoint_mode (vip|dnsrr) and
 	// every port's publish mode (ingress|host).
 	EndpointMode string
 	PublishMode  string
 }
+
+// Pull policies (up --pull, a service's pull_policy).
+const (
+	PullAlways  = "always"
+	PullMissing = "missing"
+	PullNever   = "never"
+	PullBuild   = "build" // pull_policy only: always build
+)
 
 // UpResult says what `up` did, container by container.
 type UpResult struct {
