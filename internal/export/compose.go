@@ -4,6 +4,7 @@ package export
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -109,6 +110,9 @@ type ComposeVolume struct {
 // labels, not chainctl's, so `chainctl down` never removes what compose
 // runs and `docker-compose down` never what chainctl runs.
 func Compose(t *topology.Topology) ([]byte, error) {
+	if errs := composeOnlyErrors(t, "the compose export"); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)

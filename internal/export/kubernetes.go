@@ -57,6 +57,7 @@ func Kubernetes(t *topology.Topology) ([]byte, error) {
 		errs = append(errs, fmt.Errorf("project name %q is not a Kubernetes label value: %s", t.Name, strings.Join(msgs, "; ")))
 	}
 	errs = append(errs, networkErrors(t)...)
+	errs = append(errs, composeOnlyErrors(t, "the Kubernetes export")...)
 	if np, err := networkPolicy(t); err != nil {
 		errs = append(errs, err)
 	} else if np != nil {

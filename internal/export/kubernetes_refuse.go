@@ -100,3 +100,13 @@ func escapeKubeList(l []string) []string {
 	}
 	return out
 }
+
+// composeOnlyErrors refuses, one by one, the fields of a compose file that
+// an export does not carry yet, rather than dropping them.
+func composeOnlyErrors(t *topology.Topology, what string) []error {
+	var errs []error
+	for _, path := range t.ComposeOnly() {
+		errs = append(errs, fmt.Errorf("%s: %s does not carry this yet; remove it for the export", path, what))
+	}
+	return errs
+}

@@ -23,6 +23,15 @@ func TestKubernetesRefuses(t *testing.T) {
 		topo: func(t *testing.T) *topology.Topology { return load(t, fixture("valid-compose-forms.yaml")) },
 		want: []string{"service api: bind mount /etc/hosts → /etc/hosts", "service api: bind mount ", "→ /fixtures"},
 	}, {
+		name: "compose-only fields",
+		topo: func(t *testing.T) *topology.Topology {
+			top := parse(t, "c.yaml", "services: {a: {image: x}}")
+			top.Services["a"].WorkingDir = "/app"
+			top.Networks = map[string]topology.Network{"front": {Name: "c_front"}}
+			return top
+		},
+		want: []string{"networks.front: the Kubernetes export does not carry this yet", "services.a.working_dir: the Kubernetes export"},
+	}, {
 		name: "user name",
 		topo: func(t *testing.T) *topology.Topology {
 			return parse(t, "u.yaml", "services: {a: {image: x, user: nobody}}")

@@ -16,6 +16,9 @@ import (
 // and what it runs differently (warnings), before anything is created.
 func checkSwarm(t *topology.Topology, opts engine.UpOptions, ipvs bool, apiVersion string) (errs []error, warnings []string) {
 	var looseIPs, secOpts []string
+	for _, path := range t.ComposeOnly() {
+		errs = append(errs, fmt.Errorf("%s: the swarm backend does not run this yet (use --engine docker)", path))
+	}
 	for _, name := range t.ServiceNames() {
 		svc := t.Services[name]
 		if svc.Privileged {

@@ -97,11 +97,13 @@ func TestCheckSwarm(t *testing.T) {
 	top := enginetest.Topology()
 	top.Services["a"].EndpointMode = topology.EndpointDNSRR
 	top.Services["c"].Privileged = true
+	top.Services["b"].Hostname = "bee"
 	errs, warnings := checkSwarm(top, engine.UpOptions{}, false, "1.41")
 	got := strings.Join(errorStrings(errs), "\n")
 	for _, want := range []string{
 		"services.a: endpoint_mode dnsrr cannot publish 8080 through the ingress routing mesh",
 		"services.c.privileged: swarm services cannot run privileged",
+		"services.b.hostname: the swarm backend does not run this yet (use --engine docker)",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("errors:\n%s\nwant %q", got, want)
