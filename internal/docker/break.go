@@ -21,6 +21,7 @@ type chaosState struct {
 	project string
 	t       *topology.Topology
 	cs      []container.Summary
+	healed  map[string]string // by service: the container heal made or started again as its replica 1
 }
 
 func (b *Backend) chaosState(ctx context.Context, project string) (*chaosState, error) {
@@ -40,16 +41,34 @@ type replica struct {
 	service string
 	n       int
 	c       *container.Summary
+	cname   string
 }
 
-func (r replica) name(project string) string { return engine.ContainerName(project, r.service, r.n) }
+// name is the replica's container name: its container's, else the one it
+// is created with (container_name included).
+func (r replica) name(project string) string {
+	if r.cname != "" {
+		return r.cname
+	}
+	return engine.ContainerName(project, r.service, r.n)
+}
 
-// selectReplicas resolves targets to replicas; an unknown service lists the
-// known ones.
+// selectReplicas resolves targets to replicas, finding each replica's
+// container by its labels and the name it is created with (the service's
+// container_name, if any); an unknown service lists the known ones.
 func (s *chaosState) selectReplicas(targets []engine.Target) ([]replica, error) {
-	byName := map[string]*container.Summary{}
+	type slot struct {
+		service string
+		n       int
+	}
+	bySlot := map[slot]*container.Summary{}
 	for i := range s.cs {
-		byName[engine.NameOf(s.cs[i])] = &s.cs[i]
+		c := &s.cs[i]
+		k := slot{c.Labels[engine.LabelService], engine.ReplicaOf(c.Labels)}
+		// Only the replica's own name: a -prev- left by a killed up is not it.
+		if svc := s.t.Services[k.service]; svc != nil && engine.NameOf(*c) == engine.ReplicaName(s.project, svc, k.n) {
+			bySlot[k] = c
+		}
 	}
 	var out []replica
 	var errs []error
@@ -65,7 +84,11 @@ func (s *chaosState) selectReplicas(targets []engine.Target) ([]replica, error) 
 		}
 		for n := 1; n <= svc.Replicas; n++ {
 			if tg.Replica == 0 || tg.Replica == n {
-				out = append(out, replica{service: tg.Service, n: n, c: byName[engine.ContainerName(s.project, tg.Service, n)]})
+				r := replica{service: tg.Service, n: n, c: bySlot[slot{tg.Service, n}], cname: engine.ReplicaName(s.project, svc, n)}
+				if r.c != nil {
+					r.cname = engine.NameOf(*r.c)
+				}
+				out = append(out, r)
 			}
 		}
 	}
@@ -76,7 +99,25 @@ func (s *chaosState) fault(r replica) string {
 	if r.c == nil {
 		return engine.FaultRemoved
 	}
-	return engine.Fault(*r.c, s.t.Network.Name)
+	return faultOf(s.t, *r.c)
+}
+
+// refuseNetworkModes refuses a break that needs the target's own project
+// network (disconnect and the network modes) on a service with a
+// network_mode.
+func (s *chaosState) refuseNetworkModes(reps []replica, mode string) error {
+	var errs []error
+	seen := map[string]bool{}
+	for _, r := range reps {
+		if seen[r.service] {
+			continue
+		}
+		seen[r.service] = true
+		if err := networkModeRefused(s.t.Services[r.service], mode); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Break injects a fault into the target replicas through the Engine API.
@@ -90,6 +131,11 @@ func (b *Backend) Break(ctx context.Context, project string, targets []engine.Ta
 	reps, err := s.selectReplicas(targets)
 	if err != nil {
 		return nil, err
+	}
+	if engine.IsNetworkMode(opts.Mode) || opts.Mode == engine.ModeDisconnect {
+		if err := s.refuseNetworkModes(reps, opts.Mode); err != nil {
+			return nil, err
+		}
 	}
 	if engine.IsNetworkMode(opts.Mode) {
 		if err := opts.CheckNetwork(); err != nil {
@@ -128,7 +174,7 @@ func (b *Backend) inject(ctx context.Context, s *chaosState, r replica, opts eng
 	case engine.ModePause:
 		err = b.api.ContainerPause(ctx, c.ID)
 	case engine.ModeDisconnect:
-		err = b.api.NetworkDisconnect(ctx, s.t.Network.Name, c.ID, true)
+		err = b.disconnectAll(ctx, s, c)
 	case engine.ModeRemove:
 		err = b.api.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
 	case engine.ModeRestart:
@@ -141,4 +187,23 @@ func (b *Backend) inject(ctx context.Context, s *chaosState, r replica, opts eng
 	}
 	b.c.Progress.Report(progress.Event{Kind: "container", Resource: name, Status: "broken", Detail: opts.Mode, Done: true})
 	return nil
+}
+
+// disconnectAll cuts the container off every network of its service it is
+// on; heal (repair) connects it again to each, as it was created.
+func (b *Backend) disconnectAll(ctx context.Context, s *chaosState, c container.Summary) error {
+	svc := serviceOf(s.t, c)
+	if svc == nil {
+		return fmt.Errorf("service %s is not in the recorded topology", c.Labels[engine.LabelService])
+	}
+	var errs []error
+	for _, a := range s.t.NetworksOf(svc) {
+		if !engine.OnNetwork(c, a.Name) {
+			continue
+		}
+		if err := b.api.NetworkDisconnect(ctx, a.Name, c.ID, true); err != nil && !engine.Gone(err) {
+			errs = append(errs, fmt.Errorf("disconnect from %s: %w", a.Name, err))
+		}
+	}
+	return errors.Join(errs...)
 }

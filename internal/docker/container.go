@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/network"
 
 	"github.com/chainctl/chainctl/internal/engine"
+	"github.com/chainctl/chainctl/internal/topology"
 )
 
 // DefaultGracePeriod is how long a container may take to stop on SIGTERM
@@ -52,14 +52,15 @@ func graceFor(c container.Summary, override *time.Duration) time.Duration {
 }
 
 // repair undoes drift on one of our containers: start it if it stopped,
-// unpause it, reconnect it to the project network under its service alias.
-func (b *Backend) repair(ctx context.Context, c container.Summary, netName string) error {
-	name, svc := engine.NameOf(c), c.Labels[engine.LabelService]
-	if !engine.OnNetwork(c, netName) {
+// unpause it, reconnect it to every network of its service it is off,
+// with the aliases, addresses and links it was created with.
+func (b *Backend) repair(ctx context.Context, c container.Summary, t *topology.Topology) error {
+	name := engine.NameOf(c)
+	for _, a := range offNetworks(t, c) {
 		b.c.Report("container", name, "reconnecting", false)
-		err := b.api.NetworkConnect(ctx, netName, c.ID, &network.EndpointSettings{Aliases: []string{svc}})
-		if err != nil {
-			return fmt.Errorf("reconnect %s to %s: %w", name, netName, err)
+		ep := endpointSettings(a, linksOn(t, serviceOf(t, c), a.Name))
+		if err := b.api.NetworkConnect(ctx, a.Name, c.ID, ep); err != nil {
+			return fmt.Errorf("reconnect %s to %s: %w", name, a.Name, err)
 		}
 	}
 	switch c.State {

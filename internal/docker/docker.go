@@ -1,5 +1,5 @@
 // Package docker is the plain Docker backend: a project as named
-// containers on one Docker Engine, on one bridge network, with named
+// containers on one Docker Engine, on the project's networks, with named
 // volumes, everything found again by its labels.
 package docker
 
@@ -14,6 +14,7 @@ type api interface {
 	engine.VolumeAPI
 	engine.ImageAPI
 	DaemonHost() string
+	ClientVersion() string // the negotiated API version
 }
 
 // Backend runs chainctl projects as containers on one Docker Engine.
@@ -33,7 +34,7 @@ var Modes = append([]engine.Mode{
 	{Name: engine.ModeKill, Help: "SIGKILL, an abrupt crash (--signal for another signal)"},
 	{Name: engine.ModeStop, Help: "graceful stop with the service's grace period"},
 	{Name: engine.ModePause, Help: "freeze the processes: callers hang until their timeout"},
-	{Name: engine.ModeDisconnect, Help: "cut the container off the project network (a partition)"},
+	{Name: engine.ModeDisconnect, Help: "cut the container off every project network it is on (a partition)"},
 	{Name: engine.ModeRemove, Help: "delete the container, as kubectl delete deployment does"},
 	{Name: engine.ModeRestart, Help: "a crash and a come-back"},
 }, engine.NetworkModeList...)

@@ -61,8 +61,12 @@ func (b *Backend) downPass(ctx context.Context, project string, opts engine.Down
 		return found, err
 	}
 	found = found || len(ns) > 0
+	external := externalNames(t)
 	var errs []error
 	for _, n := range ns {
+		if external["network:"+n.Name] {
+			continue // the file says it is not the project's to remove, whatever its labels
+		}
 		b.c.Report("network", n.Name, "removing", false)
 		if err := b.removeNetwork(ctx, n.ID, n.Name, project); err != nil {
 			errs = append(errs, err)
@@ -76,8 +80,8 @@ func (b *Backend) downPass(ctx context.Context, project string, opts engine.Down
 		return found, errors.Join(append(errs, err)...)
 	}
 	for _, v := range vs {
-		if opts.KeepVolumes && v.Labels[engine.LabelSpec] == "" {
-			continue // data is kept; the topology record goes with the project
+		if opts.KeepVolumes && v.Labels[engine.LabelSpec] == "" || external["volume:"+v.Name] {
+			continue // data is kept (the topology record goes with the project), and an external volume is never ours
 		}
 		found = true
 		err := b.api.VolumeRemove(ctx, v.Name, false)

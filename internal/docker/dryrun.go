@@ -12,8 +12,6 @@ import (
 	"sort"
 
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 
 	"github.com/chainctl/chainctl/internal/engine"
@@ -32,8 +30,8 @@ func (r *upRun) dryRun(ctx context.Context, all []container.Summary) error {
 	}
 	for _, name := range r.t.ServiceNames() {
 		for _, s := range p.steps[name] {
-			ps := engine.PlanStep{Action: s.action, Kind: "container", Resource: s.spec.Name}
-			if s.action == "recreate" {
+			ps := engine.PlanStep{Action: s.action, Kind: "container", Resource: s.spec.Name, Detail: s.why}
+			if s.action == "recreate" && s.why == "" {
 				ps.Changed = changedFields(engine.ServiceSpec(*s.old), r.t.Services[name])
 				if len(ps.Changed) == 0 {
 					ps.Detail = "the image or the engine settings changed"
@@ -53,19 +51,20 @@ func (r *upRun) dryRun(ctx context.Context, all []container.Summary) error {
 	return nil
 }
 
-// planResources says whether the network and each volume would be created.
+// planResources says whether each network and volume would be created,
+// kept, or is external (used as it is; preflight has checked it exists).
 func (r *upRun) planResources(ctx context.Context) error {
-	ns, err := r.b.api.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", r.t.Network.Name))})
-	if err != nil {
-		return fmt.Errorf("list networks: %w", err)
-	}
-	action := "create"
-	for _, n := range ns {
-		if n.Name == r.t.Network.Name {
+	for _, n := range usedNetworks(r.t) {
+		action := "create"
+		if n.External {
+			action = "external"
+		} else if _, ok, err := r.b.findNetwork(ctx, n.Name); err != nil {
+			return err
+		} else if ok {
 			action = "keep"
 		}
+		r.res.Plan = append(r.res.Plan, engine.PlanStep{Action: action, Kind: "network", Resource: n.Name})
 	}
-	r.res.Plan = append(r.res.Plan, engine.PlanStep{Action: action, Kind: "network", Resource: r.t.Network.Name})
 	vs, err := r.b.api.VolumeList(ctx, volume.ListOptions{})
 	if err != nil {
 		return fmt.Errorf("list volumes: %w", err)
@@ -77,7 +76,10 @@ func (r *upRun) planResources(ctx context.Context) error {
 	keys := slices.Sorted(maps.Keys(r.t.Volumes))
 	for _, k := range keys {
 		action := "create"
-		if have[r.t.Volumes[k].Name] {
+		switch {
+		case r.t.Volumes[k].External:
+			action = "external"
+		case have[r.t.Volumes[k].Name]:
 			action = "keep"
 		}
 		r.res.Plan = append(r.res.Plan, engine.PlanStep{Action: action, Kind: "volume", Resource: r.t.Volumes[k].Name})

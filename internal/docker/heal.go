@@ -40,32 +40,27 @@ func (b *Backend) Heal(ctx context.Context, project string, services []string, o
 		return nil, err
 	}
 	res := &engine.HealResult{Healed: netHealed}
-	var todo []replica
-	var faults []string
+	var items []*healItem
 	for _, r := range reps {
-		if f := s.fault(r); f == engine.FaultNone || f == engine.FaultRestarting {
+		if f := s.fault(r); f == engine.FaultNone || f == engine.FaultRestarting || f == faultCompleted {
 			res.Healthy = append(res.Healthy, r.name(project))
 		} else {
-			todo, faults = append(todo, r), append(faults, f)
+			items = append(items, &healItem{r: r, fault: f})
 		}
 	}
-	ids, notes := make([]string, len(todo)), make([]string, len(todo))
-	err = engine.Parallel(engine.Indexes(len(todo)), func(i int) error {
-		var err error
-		ids[i], notes[i], err = b.healReplica(ctx, s, todo[i])
-		return err
-	})
-	for i, r := range todo {
-		res.Healed = append(res.Healed, healedEntry(r.name(project), faults[i], notes[i]))
+	items, err = b.healInWaves(ctx, s, items)
+	for _, it := range items {
+		res.Healed = append(res.Healed, healedEntry(it.r.name(project), it.fault, it.note))
+		res.Healthy = slices.DeleteFunc(res.Healthy, func(n string) bool { return n == it.r.name(project) })
 	}
-	if err != nil || opts.NoWait || len(todo) == 0 {
+	if err != nil || opts.NoWait || len(items) == 0 {
 		return res, err
 	}
 	wait := map[string]string{}
-	for i, r := range todo {
-		wait[ids[i]] = r.name(project)
+	for _, it := range items {
+		wait[it.id] = it.r.name(project)
 	}
-	return res, b.waitReady(ctx, project, wait, opts.WaitTimeout, false)
+	return res, b.waitReady(ctx, project, wait, opts.WaitTimeout, false, oneShots(s.t))
 }
 
 // healedEntry is one line of the heal result: "p-c-1 (removed)", with what
@@ -80,35 +75,68 @@ func healedEntry(name, fault, note string) string {
 // healReplica repairs one replica and returns its container id; a removed
 // replica is recreated from the spec recorded on the engine, and the note
 // says where the new container differs from the one removed.
-func (b *Backend) healReplica(ctx context.Context, s *chaosState, r replica) (id, note string, err error) {
+func (b *Backend) healReplica(ctx context.Context, s *chaosState, r replica, fault string) (id, note string, err error) {
 	if r.c != nil {
-		return r.c.ID, "", b.repair(ctx, *r.c, s.t.Network.Name)
+		x := networkModeService(s.t.Services[r.service])
+		if owner := s.replicaOne(x); x != "" && owner != "" && r.c.HostConfig.NetworkMode != "container:"+owner {
+			// Its namespace's owner is a new container: only a new one joins it.
+			if err := b.api.ContainerRemove(ctx, r.c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !engine.Gone(err) {
+				return "", "", fmt.Errorf("recreate %s in the namespace of %s: %w", r.name(s.project), x, err)
+			}
+			r.c = nil
+		} else if fault == faultNamespace {
+			secs := int(graceFor(*r.c, nil) / time.Second)
+			if err := b.api.ContainerRestart(ctx, r.c.ID, container.StopOptions{Timeout: &secs}); err != nil {
+				return r.c.ID, "", fmt.Errorf("restart %s into the namespace of %s: %w", r.name(s.project), x, err)
+			}
+			return r.c.ID, "", nil
+		}
+	}
+	if r.c != nil {
+		return r.c.ID, "", b.repair(ctx, *r.c, s.t)
 	}
 	svc := s.t.Services[r.service]
 	imageID, err := engine.ImageID(ctx, b.api, svc.Image)
 	if err != nil {
 		return "", "", fmt.Errorf("recreate %s: image %s: %w", r.name(s.project), svc.Image, err)
 	}
-	spec, err := buildSpec(s.t, svc, r.n, imageID)
+	spec, err := buildSpec(s.t, svc, r.n, imageID, b.api.ClientVersion())
 	if err != nil {
 		return "", "", err
 	}
 	note = s.imageDrift(r, svc.Image, imageID, func() map[string]string { return b.recordedImages(ctx, s.project) })
 	b.c.Progress.Report(progress.Event{Kind: "container", Resource: spec.Name, Status: "recreating", Detail: note})
-	resp, err := b.api.ContainerCreate(ctx, spec.Config, spec.Host, spec.Net, nil, spec.Name)
+	id, err = b.createReplica(ctx, spec, s.replicaOne)
 	if cerrdefs.IsConflict(err) {
 		// A heal that was interrupted may be creating it right now.
-		if id, ok := b.adoptStraggler(ctx, spec.Name, s.project); ok {
-			resp.ID, err = id, nil
+		if sid, ok := b.adoptStraggler(ctx, spec.Name, s.project); ok {
+			id, err = sid, nil
 		}
 	}
 	if err != nil {
+		if id != "" { // created, not ready to start: heal again makes it anew
+			_ = b.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+		}
 		return "", note, fmt.Errorf("recreate %s: %w", spec.Name, err)
 	}
-	if err := b.api.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
-		return resp.ID, note, startError(spec, err)
+	if err := b.api.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+		return id, note, startError(spec, err)
 	}
-	return resp.ID, note, nil
+	return id, note, nil
+}
+
+// replicaOne is the id of the service's replica 1 ("" when it has none),
+// for network_mode service:x: the one heal made, else the one listed.
+func (s *chaosState) replicaOne(service string) string {
+	if id := s.healed[service]; id != "" {
+		return id
+	}
+	for _, c := range s.cs {
+		if c.Labels[engine.LabelService] == service && engine.ReplicaOf(c.Labels) == 1 {
+			return c.ID
+		}
+	}
+	return ""
 }
 
 // imageDrift says, when the service's other replicas run another image

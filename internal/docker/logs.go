@@ -9,6 +9,7 @@ import (
 
 	"github.com/chainctl/chainctl/internal/engine"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/pkg/stdcopy"
 )
 
 // Logs copies the logs of the project's containers to w, each line prefixed
@@ -54,8 +55,23 @@ func (b *Backend) containerLogs(ctx context.Context, c container.Summary, opts e
 		return fmt.Errorf("logs of %s: %w", engine.NameOf(c), err)
 	}
 	defer rc.Close()
-	if err := engine.CopyLines(rc, prefix, out); err != nil && ctx.Err() == nil {
+	if err := engine.CopyLines(multiplexed(c, rc), prefix, out); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("logs of %s: %w", engine.NameOf(c), err)
 	}
 	return nil
+}
+
+// multiplexed is the container's log stream as a non-TTY container gives
+// it: a service with tty: true logs raw bytes, which are framed as stdout
+// here so that one demultiplexer reads both.
+func multiplexed(c container.Summary, rc io.Reader) io.Reader {
+	if svc := engine.ServiceSpec(c); svc == nil || !svc.Tty {
+		return rc
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := io.Copy(stdcopy.NewStdWriter(pw, stdcopy.Stdout), rc)
+		pw.CloseWithError(err)
+	}()
+	return pr
 }

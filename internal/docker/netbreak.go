@@ -29,9 +29,8 @@ func (b *Backend) netBreak(ctx context.Context, s *chaosState, reps []replica, o
 	f := *opts.Net
 	f.FromNames = opts.From
 	if len(opts.From) > 0 {
-		f.From = s.addrs(opts.From)
-		if len(f.From) == 0 {
-			return nil, fmt.Errorf("--from %v: no running container of those services has an address on %s", opts.From, s.t.Network.Name)
+		if f.From = s.addrs(opts.From); len(f.From) == 0 {
+			return nil, fmt.Errorf("--from %v: no running container of those services has an address on a project network", opts.From)
 		}
 	}
 	helpers, err := netfault.Helpers(ctx, b.api, s.project)
@@ -49,7 +48,15 @@ func (b *Backend) netBreak(ctx context.Context, s *chaosState, reps []replica, o
 	}
 	var mu sync.Mutex
 	err = engine.Parallel(todo, func(r replica) error {
-		replaced, st, err := b.injector().Put(ctx, helpers, b.target(r), spec.Job{Fault: &f})
+		fr := f
+		if len(opts.From) > 0 {
+			// The sources' addresses on the networks this target is on: the
+			// only ones its traffic with them can carry.
+			if fr.From = s.addrsOn(opts.From, *r.c); len(fr.From) == 0 {
+				return fmt.Errorf("%s shares no network with --from %v: no traffic between them to break", r.name(s.project), opts.From)
+			}
+		}
+		replaced, st, err := b.injector().Put(ctx, helpers, b.target(r), spec.Job{Fault: &fr})
 		mu.Lock()
 		defer mu.Unlock()
 		res.Replaced = append(res.Replaced, replaced...)
@@ -70,24 +77,38 @@ func (b *Backend) target(r replica) netfault.Target {
 	return netfault.Target{Project: r.c.Labels[engine.LabelProject], Service: r.service, Replica: r.n, ID: r.c.ID, Name: engine.NameOf(*r.c)}
 }
 
-// addrs are the project-network addresses of every replica of services.
+// addrs are the addresses of every replica of services on every project
+// network each is on. A partition blocks them all at each target: an
+// address on a network the target is not on never reaches it anyway.
 func (s *chaosState) addrs(services []string) []netip.Addr {
+	return s.addrsOn(services, container.Summary{})
+}
+
+// addrsOn are the addresses of every replica of services on the project
+// networks they share with target (all of their networks when target has
+// none listed).
+func (s *chaosState) addrsOn(services []string, target container.Summary) []netip.Addr {
 	want := map[string]bool{}
 	for _, svc := range services {
 		want[svc] = true
 	}
 	var out []netip.Addr
 	for _, c := range s.cs {
-		if !want[c.Labels[engine.LabelService]] {
+		svc := serviceOf(s.t, c)
+		if svc == nil || !want[svc.Name] {
 			continue
 		}
-		out = append(out, addrsOn(c, s.t.Network.Name)...)
+		for _, a := range s.t.NetworksOf(svc) {
+			if target.NetworkSettings == nil || engine.OnNetwork(target, a.Name) {
+				out = append(out, addrsOnNet(c, a.Name)...)
+			}
+		}
 	}
 	return spec.Addrs(out)
 }
 
-// addrsOn is a container's IPv4 and IPv6 address on a network.
-func addrsOn(c container.Summary, net string) []netip.Addr {
+// addrsOnNet is a container's IPv4 and IPv6 address on a network.
+func addrsOnNet(c container.Summary, net string) []netip.Addr {
 	if c.NetworkSettings == nil || c.NetworkSettings.Networks[net] == nil {
 		return nil
 	}

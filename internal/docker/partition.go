@@ -33,6 +33,11 @@ func (b *Backend) Partition(ctx context.Context, project string, named [][]strin
 			continue
 		}
 		for _, svc := range groups[i] {
+			if s.t.Services[svc].NetworkMode != "" {
+				// none: nothing to cut; host: not ours to touch; service:x:
+				// its traffic is x's, cut with x's group.
+				continue
+			}
 			reps, _ := s.selectReplicas([]engine.Target{{Service: svc}})
 			for _, r := range reps {
 				if r.c != nil && s.fault(r) == engine.FaultNone {

@@ -145,7 +145,7 @@ func nameClashes(t *topology.Topology, all []container.Summary) []error {
 	for _, name := range t.ServiceNames() {
 		svc := t.Services[name]
 		for n := 1; n <= svc.Replicas; n++ {
-			cname := engine.ContainerName(t.Name, name, n)
+			cname := engine.ReplicaName(t.Name, svc, n)
 			if c, ok := byName[cname]; ok && !engine.OwnedBy(c.Labels, t.Name) {
 				errs = append(errs, fmt.Errorf("service %s: a container named %s already exists and does not belong to project %s; rename or remove it (chainctl never touches it)", name, cname, t.Name))
 			}

@@ -21,7 +21,6 @@ func (b *Backend) PS(ctx context.Context, project string) ([]engine.ContainerSta
 	if err != nil {
 		return nil, err
 	}
-	netName := t.Network.Name
 	nets, err := b.netFaults(ctx, project)
 	if err != nil {
 		return nil, err
@@ -29,8 +28,8 @@ func (b *Backend) PS(ctx context.Context, project string) ([]engine.ContainerSta
 	seen := map[string]bool{}
 	var out []engine.ContainerStatus
 	for _, c := range cs {
-		seen[engine.NameOf(c)] = true
-		out = append(out, engine.ContainerStatus{
+		seen[c.Labels[engine.LabelService]+"/"+c.Labels[engine.LabelReplica]] = true
+		row := engine.ContainerStatus{
 			Service:   c.Labels[engine.LabelService],
 			Replica:   engine.ReplicaOf(c.Labels),
 			Container: engine.NameOf(c),
@@ -39,15 +38,19 @@ func (b *Backend) PS(ctx context.Context, project string) ([]engine.ContainerSta
 			Health:    engine.Health(c),
 			Ports:     ports(c),
 			Endpoints: endpoints(c),
-			Fault:     engine.WithNetFaults(engine.Fault(c, netName), nets[c.ID]),
-		})
+			Fault:     engine.WithNetFaults(faultOf(t, c), nets[c.ID]),
+		}
+		if row.Fault == faultCompleted { // a one-shot that did its work: nothing is wrong
+			row.State, row.Fault = "exited (0)", engine.FaultNone
+		}
+		out = append(out, row)
 	}
 	// Replicas the topology has but the engine does not: removed.
 	for _, name := range t.ServiceNames() {
-		for n := 1; n <= t.Services[name].Replicas; n++ {
-			cname := engine.ContainerName(project, name, n)
-			if !seen[cname] {
-				out = append(out, engine.ContainerStatus{Service: name, Replica: n, Container: cname, State: "missing", Health: "-", Ports: []string{}, Fault: engine.FaultRemoved})
+		svc := t.Services[name]
+		for n := 1; n <= svc.Replicas; n++ {
+			if !seen[name+"/"+strconv.Itoa(n)] {
+				out = append(out, engine.ContainerStatus{Service: name, Replica: n, Container: engine.ReplicaName(project, svc, n), State: "missing", Health: "-", Ports: []string{}, Fault: engine.FaultRemoved})
 			}
 		}
 	}

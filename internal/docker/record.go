@@ -13,6 +13,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 
 	"github.com/chainctl/chainctl/internal/engine"
@@ -72,7 +73,8 @@ func (b *Backend) specVolumes(ctx context.Context, project string) ([]*volume.Vo
 	return vs.Volumes, nil
 }
 
-// storedTopology reads the newest recorded revision, else the network's.
+// storedTopology reads the newest recorded revision, else a network's;
+// with neither, the networks' own labels say which is which.
 func (b *Backend) storedTopology(ctx context.Context, project string) (*topology.Topology, error) {
 	vs, err := b.specVolumes(ctx, project)
 	if err != nil {
@@ -96,7 +98,27 @@ func (b *Backend) storedTopology(ctx context.Context, project string) (*topology
 			}
 		}
 	}
-	return nil, nil
+	return bareTopology(project, ns), nil
+}
+
+// bareTopology is what is known of a project without any record: its
+// networks, by the key up labelled each with (a chainctl topology's
+// default network, <project>-net, when none says default).
+func bareTopology(project string, ns []network.Summary) *topology.Topology {
+	t := &topology.Topology{Name: project, Network: topology.Network{Name: project + "-net"}}
+	for _, n := range ns {
+		switch key := n.Labels[labelNetwork]; key {
+		case "":
+		case topology.DefaultNetworkKey:
+			t.Network = topology.Network{Name: n.Name}
+		default:
+			if t.Networks == nil {
+				t.Networks = map[string]topology.Network{}
+			}
+			t.Networks[key] = topology.Network{Name: n.Name}
+		}
+	}
+	return t
 }
 
 // recordedTopology rebuilds the project's topology from what the engine
@@ -107,9 +129,6 @@ func (b *Backend) recordedTopology(ctx context.Context, project string, cs []con
 	t, err := b.storedTopology(ctx, project)
 	if err != nil {
 		return nil, err
-	}
-	if t == nil {
-		t = &topology.Topology{Name: project, Network: topology.Network{Name: project + "-net"}}
 	}
 	if t.Services == nil {
 		t.Services = map[string]*topology.Service{}

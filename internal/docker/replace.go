@@ -117,7 +117,7 @@ func (r *upRun) restoreAside(ctx context.Context) error {
 		wait[a.c.ID] = a.name
 	}
 	if len(wait) > 0 && len(errs) == 0 {
-		errs = append(errs, r.b.waitReady(ctx, r.t.Name, wait, r.opts.WaitTimeout, false))
+		errs = append(errs, r.b.waitReady(ctx, r.t.Name, wait, r.opts.WaitTimeout, false, oneShots(r.t)))
 	}
 	return errors.Join(errs...)
 }

@@ -15,7 +15,7 @@ import (
 
 func TestBuildSpecMapsTheService(t *testing.T) {
 	top := enginetest.Topology()
-	a, err := buildSpec(top, top.Services["a"], 1, "sha256:1")
+	a, err := buildSpec(top, top.Services["a"], 1, "sha256:1", "1.41")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestBuildSpecMapsTheService(t *testing.T) {
 
 func TestBuildSpecKeepsExplicitNextAndLimits(t *testing.T) {
 	top := enginetest.Topology()
-	b, err := buildSpec(top, top.Services["b"], 2, "sha256:1")
+	b, err := buildSpec(top, top.Services["b"], 2, "sha256:1", "1.41")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestBuildSpecKeepsExplicitNextAndLimits(t *testing.T) {
 	if b.Host.NanoCPUs != 5e8 || b.Host.Memory != 64<<20 {
 		t.Errorf("resources = %d cpus, %d memory", b.Host.NanoCPUs, b.Host.Memory)
 	}
-	c, _ := buildSpec(top, top.Services["c"], 1, "sha256:1")
+	c, _ := buildSpec(top, top.Services["c"], 1, "sha256:1", "1.41")
 	if len(c.Host.Mounts) != 1 || c.Host.Mounts[0].Source != "p-data" || c.Host.Mounts[0].Target != "/data" {
 		t.Errorf("mounts = %+v", c.Host.Mounts)
 	}
@@ -72,7 +72,7 @@ func TestBuildSpecKeepsExplicitNextAndLimits(t *testing.T) {
 func TestConfigHashChangesOnlyWithTheDefinition(t *testing.T) {
 	top := enginetest.Topology()
 	h := func(img string) string {
-		s, err := buildSpec(top, top.Services["a"], 1, img)
+		s, err := buildSpec(top, top.Services["a"], 1, img, "1.41")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,8 +11,10 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/chainctl/chainctl/internal/engine"
+	"github.com/chainctl/chainctl/internal/progress"
 	"github.com/chainctl/chainctl/internal/topology"
 	"github.com/docker/docker/api/types/container"
 )
@@ -43,7 +45,7 @@ func (r *upRun) startAll(parent context.Context, p *upPlan) error {
 			for _, s := range p.steps[dep] {
 				ids[s.id] = s.spec.Name
 			}
-			h.finish(r.b.waitReady(ctx, r.t.Name, ids, r.opts.WaitTimeout, true))
+			h.finish(r.b.waitReady(ctx, r.t.Name, ids, r.opts.WaitTimeout, true, oneShots(r.t)))
 		})
 		return h.wait(ctx)
 	}
@@ -89,16 +91,35 @@ func containsErr(errs []error, err error) bool {
 
 // startService waits for the service's depends_on, then starts its
 // replicas. A dependency that failed fails it with that dependency's error.
+// Healthy and completed are awaited alike: waitReady counts a one-shot
+// ready once it exited 0. The services it needs at create (network_mode
+// service:x, links) are awaited as started.
 func (r *upRun) startService(ctx context.Context, name string, p *upPlan, started map[string]*readyOnce, waitHealthy func(string) error) error {
-	deps := r.t.Services[name].DependsOn
+	deps := maps.Clone(r.t.Services[name].DependsOn)
+	if deps == nil {
+		deps = map[string]topology.Condition{}
+	}
+	for _, dep := range createAfter(r.t.Services[name]) {
+		if _, ok := deps[dep]; !ok && started[dep] != nil {
+			deps[dep] = topology.ServiceStarted
+		}
+	}
 	// Sorted only so that errors repeat; the waits overlap anyway.
 	for _, dep := range slices.Sorted(maps.Keys(deps)) {
 		err := started[dep].wait(ctx)
-		if err == nil && deps[dep] == topology.ServiceHealthy {
+		if err == nil && (deps[dep] == topology.ServiceHealthy || deps[dep] == topology.ServiceCompletedSuccessfully) {
 			err = waitHealthy(dep)
 		}
 		if err != nil {
 			return err
+		}
+	}
+	// A restart for a recreated dependency comes once that one is ready.
+	for _, dep := range r.t.Services[name].RestartWith {
+		if p.recreates(dep) && started[dep] != nil {
+			if err := waitHealthy(dep); err != nil {
+				return err
+			}
 		}
 	}
 	var fresh, replaced []*step
@@ -124,7 +145,7 @@ func (r *upRun) replace(ctx context.Context, steps []*step) error {
 			return err
 		}
 		if len(steps) > 1 && !r.opts.NoWait {
-			if err := r.b.waitReady(ctx, r.t.Name, map[string]string{s.id: s.spec.Name}, r.opts.WaitTimeout, true); err != nil {
+			if err := r.b.waitReady(ctx, r.t.Name, map[string]string{s.id: s.spec.Name}, r.opts.WaitTimeout, true, oneShots(r.t)); err != nil {
 				return err
 			}
 			r.retire(ctx, s)
@@ -167,12 +188,20 @@ func (r *upRun) start(ctx context.Context, s *step) error {
 		r.mu.Unlock()
 		return nil
 	}
-	if s.action == "repair" {
-		if err := r.b.repair(ctx, *s.old, r.t.Network.Name); err != nil {
+	switch s.action {
+	case "repair":
+		if err := r.b.repair(ctx, *s.old, r.t); err != nil {
 			r.b.c.Fail("container", name, err)
 			return err
 		}
-	} else {
+	case "restart":
+		r.b.c.Progress.Report(progress.Event{Kind: "container", Resource: name, Status: "restarting", Detail: s.why})
+		secs := int(graceFor(*s.old, nil) / time.Second)
+		if err := r.b.api.ContainerRestart(ctx, s.id, container.StopOptions{Timeout: &secs}); err != nil {
+			r.b.c.Fail("container", name, err)
+			return fmt.Errorf("restart %s (service %s): %w", name, s.spec.Service, err)
+		}
+	default:
 		r.b.c.Report("container", name, "starting", false)
 		if err := ctx.Err(); err != nil {
 			return err

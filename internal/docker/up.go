@@ -4,19 +4,13 @@ package docker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"sync"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/network"
-	"github.com/docker/docker/api/types/volume"
 
 	"github.com/chainctl/chainctl/internal/engine"
 	"github.com/chainctl/chainctl/internal/topology"
@@ -32,7 +26,7 @@ type upRun struct {
 	imageIDs map[string]string
 
 	mu                sync.Mutex
-	createdNetwork    string
+	createdNetworks   []createdNetwork
 	createdVolumes    []string
 	createdContainers []string
 	aside             []*asideContainer // previous versions of recreated replicas, kept until up succeeds
@@ -83,11 +77,10 @@ func (r *upRun) run(ctx context.Context) error {
 	if r.opts.DryRun {
 		return r.dryRun(ctx, all)
 	}
-	// The network and the volumes do not depend on each other; the
+	// The networks and the volumes do not depend on each other; the
 	// containers need both.
-	var netID string
 	err = engine.Parallel([]func() error{
-		func() (err error) { netID, err = r.ensureNetwork(ctx); return err },
+		func() error { return r.ensureNetworks(ctx) },
 		func() error { return r.ensureVolumes(ctx) },
 	}, func(f func() error) error { return f() })
 	if err != nil {
@@ -97,13 +90,13 @@ func (r *upRun) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := r.apply(ctx, netID, plan); err != nil {
+	if err := r.apply(ctx, plan); err != nil {
 		return err
 	}
 	if r.opts.NoWait {
 		return nil
 	}
-	return r.b.waitReady(ctx, r.t.Name, plan.ids(), r.opts.WaitTimeout, true)
+	return r.b.waitReady(ctx, r.t.Name, plan.ids(), r.opts.WaitTimeout, true, oneShots(r.t))
 }
 
 // preflight checks, before anything is created, that every image is there
@@ -115,99 +108,10 @@ func (r *upRun) preflight(ctx context.Context, all []container.Summary) error {
 		errs = append(errs, err)
 	}
 	r.imageIDs = ids
+	errs = append(errs, r.checkExternal(ctx)...)
 	errs = append(errs, nameClashes(r.t, all)...)
 	errs = append(errs, portClashes(r.t, all, r.b.api.DaemonHost())...)
 	return errors.Join(errs...)
-}
-
-func (r *upRun) ensureNetwork(ctx context.Context) (string, error) {
-	name := r.t.Network.Name
-	ns, err := r.b.api.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", name))})
-	if err != nil {
-		return "", fmt.Errorf("list networks: %w", err)
-	}
-	for _, n := range ns {
-		if n.Name != name { // the name filter matches substrings
-			continue
-		}
-		if !engine.OwnedBy(n.Labels, r.t.Name) {
-			return "", fmt.Errorf("network %s already exists and does not belong to project %s; remove it or set network.name in the topology", name, r.t.Name)
-		}
-		r.b.c.Report("network", name, "exists", true)
-		return n.ID, nil
-	}
-	spec, err := json.Marshal(r.t)
-	if err != nil {
-		return "", err
-	}
-	opts := network.CreateOptions{
-		Driver:   "bridge",
-		Internal: r.t.Network.Internal,
-		Labels:   map[string]string{engine.LabelProject: r.t.Name, engine.LabelTopology: string(spec)},
-	}
-	if r.t.Network.Subnet != "" {
-		opts.IPAM = &network.IPAM{Config: []network.IPAMConfig{{Subnet: r.t.Network.Subnet, Gateway: r.t.Network.Gateway}}}
-	}
-	r.b.c.Report("network", name, "creating", false)
-	if err := ctx.Err(); err != nil {
-		return "", err
-	}
-	cctx, cancel := r.b.c.Detached(ctx)
-	defer cancel()
-	resp, err := r.b.api.NetworkCreate(cctx, name, opts)
-	if err != nil {
-		r.b.c.Fail("network", name, err)
-		return "", fmt.Errorf("create network %s: %w", name, r.b.c.CallErr(err))
-	}
-	r.mu.Lock()
-	r.createdNetwork = resp.ID
-	r.mu.Unlock()
-	r.b.c.Report("network", name, "created", true)
-	return resp.ID, nil
-}
-
-func (r *upRun) ensureVolumes(ctx context.Context) error {
-	if len(r.t.Volumes) == 0 {
-		return nil
-	}
-	existing, err := r.b.api.VolumeList(ctx, volume.ListOptions{})
-	if err != nil {
-		return fmt.Errorf("list volumes: %w", err)
-	}
-	byName := map[string]*volume.Volume{}
-	for _, v := range existing.Volumes {
-		byName[v.Name] = v
-	}
-	keys := slices.Sorted(maps.Keys(r.t.Volumes))
-	return engine.Parallel(keys, func(key string) error {
-		v := r.t.Volumes[key]
-		if old, ok := byName[v.Name]; ok {
-			if !engine.OwnedBy(old.Labels, r.t.Name) {
-				return fmt.Errorf("volume %s already exists and does not belong to project %s; remove it or rename the volume", v.Name, r.t.Name)
-			}
-			r.b.c.Report("volume", v.Name, "exists", true)
-			return nil
-		}
-		labels := map[string]string{engine.LabelProject: r.t.Name, engine.LabelVolume: key}
-		for k, val := range v.Labels {
-			labels[k] = val
-		}
-		r.b.c.Report("volume", v.Name, "creating", false)
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		cctx, cancel := r.b.c.Detached(ctx)
-		defer cancel()
-		if _, err := r.b.api.VolumeCreate(cctx, volume.CreateOptions{Name: v.Name, Driver: v.Driver, Labels: labels}); err != nil {
-			r.b.c.Fail("volume", v.Name, err)
-			return fmt.Errorf("create volume %s: %w", v.Name, r.b.c.CallErr(err))
-		}
-		r.mu.Lock()
-		r.createdVolumes = append(r.createdVolumes, v.Name)
-		r.mu.Unlock()
-		r.b.c.Report("volume", v.Name, "created", true)
-		return nil
-	})
 }
 
 // rollback removes what this run created, newest first, on a context of its
@@ -234,12 +138,6 @@ func (r *upRun) rollback() error {
 		}
 		return fmt.Errorf("remove volume %s: %w", name, err)
 	}))
-	if r.createdNetwork != "" {
-		if err := r.b.removeNetwork(ctx, r.createdNetwork, r.t.Network.Name, r.t.Name); err != nil {
-			errs = append(errs, err)
-		} else {
-			r.b.c.Report("network", r.t.Network.Name, "rolled back", true)
-		}
-	}
+	errs = append(errs, r.rollbackNetworks(ctx))
 	return errors.Join(errs...)
 }

@@ -31,6 +31,25 @@ const (
 // healthcheck, healthy. Health shows in the list's Status text, so no
 // per-container inspect is needed while waiting.
 func judge(c container.Summary, failOnUnhealthy bool) (readiness, string) {
+	return judgeAs(c, failOnUnhealthy, false)
+}
+
+// judgeAs is judge, and for a one-shot service (oneShot) what its
+// dependents wait for: exited 0 is ready, any other exit has failed, and
+// running is still pending. Counting a completed one-shot as failed, or
+// waiting for it to run, is what compose's --wait gets wrong (compose#10596).
+func judgeAs(c container.Summary, failOnUnhealthy, oneShot bool) (readiness, string) {
+	if oneShot {
+		switch c.State {
+		case container.StateExited:
+			if code, ok := engine.ExitCode(c); ok && code == 0 {
+				return ready, "completed"
+			}
+			return failed, c.Status
+		case container.StateRunning, container.StateCreated, container.StateRestarting:
+			return pending, c.State + " (a one-shot: waiting for it to exit 0)"
+		}
+	}
 	switch c.State {
 	case container.StateRunning:
 		switch {
@@ -57,8 +76,9 @@ func judge(c container.Summary, failOnUnhealthy bool) (readiness, string) {
 // healthy, one fails, or timeout passes. The error says what was last seen.
 // A freshly started container that turns unhealthy has failed; one being
 // healed (unpaused, reconnected) is unhealthy until its next probe passes,
-// so heal waits instead (failOnUnhealthy false).
-func (b *Backend) waitReady(ctx context.Context, project string, ids map[string]string, timeout time.Duration, failOnUnhealthy bool) error {
+// so heal waits instead (failOnUnhealthy false). The containers of the
+// oneShot services are ready once they exited 0.
+func (b *Backend) waitReady(ctx context.Context, project string, ids map[string]string, timeout time.Duration, failOnUnhealthy bool, oneShot map[string]bool) error {
 	last := map[string]string{}
 	reported := map[string]string{}
 	var byID map[string]container.Summary
@@ -77,7 +97,7 @@ func (b *Backend) waitReady(ctx context.Context, project string, ids map[string]
 			if !ok {
 				return false, fmt.Errorf("%s was removed while chainctl waited for it", name)
 			}
-			state, seen := judge(c, failOnUnhealthy)
+			state, seen := judgeAs(c, failOnUnhealthy, oneShot[c.Labels[engine.LabelService]])
 			last[name] = seen
 			if reported[name] != seen {
 				reported[name] = seen
@@ -89,7 +109,7 @@ func (b *Backend) waitReady(ctx context.Context, project string, ids map[string]
 					waiting++ // the engine, not the service: wait the probes out
 					continue
 				}
-				return false, b.explainFailure(ctx, c)
+				return false, b.explainFailure(ctx, c, oneShot[c.Labels[engine.LabelService]])
 			case pending:
 				waiting++
 			}
@@ -97,14 +117,14 @@ func (b *Backend) waitReady(ctx context.Context, project string, ids map[string]
 		return waiting == 0, nil
 	})
 	if errors.Is(err, engine.ErrPollDeadline) {
-		return b.explainTimeout(ctx, ids, byID, last, timeout)
+		return b.explainTimeout(ctx, ids, byID, last, timeout, oneShot)
 	}
 	return err
 }
 
 // explainFailure says why a container stopped being a candidate: its exit
 // code and last log lines, or its last health probe.
-func (b *Backend) explainFailure(ctx context.Context, c container.Summary) error {
+func (b *Backend) explainFailure(ctx context.Context, c container.Summary, oneShot bool) error {
 	name, svc := engine.NameOf(c), c.Labels[engine.LabelService]
 	ins, err := b.api.ContainerInspect(ctx, c.ID)
 	if err != nil {
@@ -118,10 +138,13 @@ func (b *Backend) explainFailure(ctx context.Context, c container.Summary) error
 		code = ins.State.ExitCode
 	}
 	msg := fmt.Sprintf("service %s (%s) exited with code %d", svc, name, code)
+	if oneShot {
+		msg = fmt.Sprintf("one-shot service %s (%s) exited with code %d, and its dependents start only once it exits 0", svc, name, code)
+	}
 	if ins.State != nil && ins.State.Error != "" {
 		msg += ": " + ins.State.Error
 	}
-	if logs := b.tailLogs(ctx, c.ID, 5); logs != "" {
+	if logs := b.tailLogs(ctx, c, 5); logs != "" {
 		msg += "; last log lines:\n" + logs
 	}
 	return errors.New(msg)
@@ -155,11 +178,11 @@ func lateFailures(log []*container.HealthcheckResult) bool {
 	return failing > 0
 }
 
-func (b *Backend) explainTimeout(ctx context.Context, ids map[string]string, byID map[string]container.Summary, last map[string]string, timeout time.Duration) error {
+func (b *Backend) explainTimeout(ctx context.Context, ids map[string]string, byID map[string]container.Summary, last map[string]string, timeout time.Duration, oneShot map[string]bool) error {
 	var msgs []string
 	for id, name := range ids {
 		c := byID[id]
-		if st, _ := judge(c, false); st == ready {
+		if st, _ := judgeAs(c, false, oneShot[c.Labels[engine.LabelService]]); st == ready {
 			continue
 		}
 		msg := fmt.Sprintf("service %s (%s) not ready after %s: last seen %s", c.Labels[engine.LabelService], name, timeout, last[name])
@@ -186,14 +209,14 @@ func lastProbe(ins container.InspectResponse) string {
 }
 
 // tailLogs returns the container's last n log lines, indented.
-func (b *Backend) tailLogs(ctx context.Context, id string, n int) string {
-	rc, err := b.api.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: fmt.Sprint(n)})
+func (b *Backend) tailLogs(ctx context.Context, c container.Summary, n int) string {
+	rc, err := b.api.ContainerLogs(ctx, c.ID, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: fmt.Sprint(n)})
 	if err != nil {
 		return ""
 	}
 	defer rc.Close()
 	var buf bytes.Buffer
-	if _, err := stdcopy.StdCopy(&buf, &buf, rc); err != nil {
+	if _, err := stdcopy.StdCopy(&buf, &buf, multiplexed(c, rc)); err != nil {
 		return ""
 	}
 	lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")

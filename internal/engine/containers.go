@@ -57,6 +57,17 @@ func ContainerName(project, service string, replica int) string {
 	return fmt.Sprintf("%s-%s-%d", project, service, replica)
 }
 
+// ReplicaName is the name of one replica's container: the service's
+// container_name (a service that sets one has one replica), else
+// ContainerName. Lookups go by labels; only create and the name checks
+// before it use it.
+func ReplicaName(project string, svc *topology.Service, replica int) string {
+	if svc.ContainerName != "" {
+		return svc.ContainerName
+	}
+	return ContainerName(project, svc.Name, replica)
+}
+
 // NameOf is a listed container's name without the leading slash the API adds.
 func NameOf(c container.Summary) string {
 	if len(c.Names) == 0 {

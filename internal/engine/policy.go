@@ -14,7 +14,7 @@ import (
 // permission is an explicit flag of `up`.
 type Policy struct {
 	AllowPrivileged bool // privileged containers, cap_add ALL or SYS_ADMIN
-	AllowHostAccess bool // binds of /, the Docker socket or a directory holding it, and the host's system directories
+	AllowHostAccess bool // binds (secret and config files too) of /, the Docker socket or a directory holding it, and the host's system directories; network_mode host
 }
 
 // dockerSockets are the host paths that hand a container the engine itself.
@@ -51,14 +51,34 @@ func (p Policy) Check(t *topology.Topology, daemonHost ...string) []error {
 			}
 		}
 		if !p.AllowHostAccess {
-			for _, m := range svc.Volumes {
-				if m.Type == "volume" { // anything else is created as a bind (Mounts)
-					continue
-				}
-				if why := hostAccess(m.Source, sockets); why != "" {
-					errs = append(errs, fmt.Errorf("service %s mounts %s from the host (%s): pass --allow-host-access to allow it", name, m.Source, why))
-				}
-			}
+			errs = append(errs, hostAccessOf(t, svc, sockets)...)
+		}
+	}
+	return errs
+}
+
+// hostAccessOf lists what of the host a service reaches without
+// --allow-host-access: binds, secret and config files (bind-mounted too)
+// and the host's network namespace.
+func hostAccessOf(t *topology.Topology, svc *topology.Service, sockets []string) []error {
+	var errs []error
+	if svc.NetworkMode == "host" {
+		errs = append(errs, fmt.Errorf("service %s asks for network_mode host (the host's network stack, every port and interface of this machine): pass --allow-host-access to allow it", svc.Name))
+	}
+	for _, m := range svc.Volumes {
+		if m.Type == topology.MountVolume || m.Type == topology.MountTmpfs { // anything else is created as a bind (Mounts)
+			continue
+		}
+		if why := hostAccess(m.Source, sockets); why != "" {
+			errs = append(errs, fmt.Errorf("service %s mounts %s from the host (%s): pass --allow-host-access to allow it", svc.Name, m.Source, why))
+		}
+	}
+	for _, f := range Files(t, svc) {
+		if f.File == "" {
+			continue
+		}
+		if why := hostAccess(f.File, sockets); why != "" {
+			errs = append(errs, fmt.Errorf("service %s mounts %s %s from the host file %s (%s): pass --allow-host-access to allow it", svc.Name, f.Kind, f.Key, f.File, why))
 		}
 	}
 	return errs

@@ -169,3 +169,35 @@ func TestHostAccessFromTheFile(t *testing.T) {
 		t.Errorf("got %q, want it to start %q", errs[1], want)
 	}
 }
+
+// network_mode host, and secret and config files from the host's system
+// directories, need --allow-host-access like binds; tmpfs and anonymous
+// volumes never do.
+func TestHostAccessOfComposeFields(t *testing.T) {
+	top := &topology.Topology{Name: "p",
+		Secrets: map[string]topology.FileSource{"key": {File: "/etc/shadow"}, "ok": {File: t.TempDir() + "/s"}},
+		Configs: map[string]topology.FileSource{"conf": {File: "/root/.ssh/config"}, "inline": {Content: "x"}},
+		Services: map[string]*topology.Service{
+			"a": {Name: "a", Image: "img", Replicas: 1, Run: topology.Run{NetworkMode: "host"},
+				Volumes: []topology.Mount{{Type: topology.MountTmpfs, Target: "/etc"}, {Type: topology.MountVolume, Target: "/var/run"}}},
+			"b": {Name: "b", Image: "img", Replicas: 1, Run: topology.Run{
+				Secrets: []topology.FileMount{{Source: "key"}, {Source: "ok"}},
+				Configs: []topology.FileMount{{Source: "conf", Target: "/c"}, {Source: "inline"}}}},
+		}}
+	errs := engine.Policy{}.Check(top)
+	var got []string
+	for _, e := range errs {
+		got = append(got, e.Error())
+	}
+	want := []string{
+		"service a asks for network_mode host (the host's network stack, every port and interface of this machine): pass --allow-host-access to allow it",
+		"service b mounts config conf from the host file /root/.ssh/config (it is under /root, the home of the host's root user): pass --allow-host-access to allow it",
+		"service b mounts secret key from the host file /etc/shadow (it is under /etc, the host's configuration): pass --allow-host-access to allow it",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if errs := (engine.Policy{AllowHostAccess: true}).Check(top); len(errs) != 0 {
+		t.Errorf("--allow-host-access still refuses: %v", errs)
+	}
+}

@@ -174,6 +174,15 @@ type Mount struct {
 	Source   string `json:"source"` // volume key (a key of Topology.Volumes), or an absolute host path
 	Target   string `json:"target"`
 	ReadOnly bool   `json:"read_only,omitempty"`
+	// SELinux is a bind's relabelling: "z" (shared) or "Z" (private).
+	SELinux string `json:"selinux,omitempty"`
+	// NoCopy keeps a volume from being filled with the image's content at Target.
+	NoCopy bool `json:"nocopy,omitempty"`
+	// Propagation is a bind's mount propagation: private, rprivate, shared, rshared, slave or rslave.
+	Propagation string `json:"propagation,omitempty"`
+	// TmpfsSize (bytes) and TmpfsMode (file mode bits) size a tmpfs mount.
+	TmpfsSize int64  `json:"tmpfs_size,omitempty"`
+	TmpfsMode uint32 `json:"tmpfs_mode,omitempty"`
 }
 
 // Call is one edge of the chain: the service calls Service on Port.
