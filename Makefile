@@ -42,10 +42,12 @@ test-long: image
 test-short:
 	$(GO) test -short ./...
 
-# The topology loader must never panic, whatever the bytes (CI runs this).
+# The topology and compose loaders must never panic, whatever the bytes
+# (CI runs this). go test takes one fuzz target per run.
 FUZZ_TIME ?= 30s
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZ_TIME) -fuzzminimizetime=2s ./internal/topology
+	$(GO) test -run='^$$' -fuzz=FuzzLoadCompose -fuzztime=$(FUZZ_TIME) -fuzzminimizetime=2s ./internal/compose
 
 fmt:
 	gofmt -l -w .

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/chainctl/chainctl/internal/backend"
+	"github.com/chainctl/chainctl/internal/compose"
 	"github.com/chainctl/chainctl/internal/progress"
 	"github.com/chainctl/chainctl/internal/topology"
 )
@@ -29,7 +30,8 @@ const (
 // globals are the flags every verb shares.
 type globals struct {
 	project  string
-	file     string
+	files    []string // -f, in order (compose files merge)
+	profiles []string // --profile
 	progress string
 	quiet    bool
 
@@ -93,7 +95,7 @@ func newRootCmd(g *globals) *cobra.Command {
 	pf.BoolVarP(&g.quiet, "quiet", "q", false, "no progress output")
 	root.AddCommand(newVersionCmd(g), newLsCmd(g), newExperimentCmd(g))
 	for _, cmd := range []*cobra.Command{
-		newConfigCmd(g), newUpCmd(g), newDownCmd(g), newPSCmd(g), newLogsCmd(g),
+		newConfigCmd(g), newBuildCmd(g), newUpCmd(g), newDownCmd(g), newPSCmd(g), newLogsCmd(g),
 		newBreakCmd(g), newHealCmd(g), newPartitionCmd(g), newCallCmd(g), newExportCmd(g),
 	} {
 		addFileFlag(cmd, g)
@@ -102,14 +104,17 @@ func newRootCmd(g *globals) *cobra.Command {
 	return root
 }
 
-// addFileFlag gives a command -f/--file. It is not a persistent flag of
-// the root because `logs -f` means follow, as in compose.
+// addFileFlag gives a command -f/--file and --profile. They are not
+// persistent flags of the root because `logs -f` means follow, as in
+// compose.
 func addFileFlag(cmd *cobra.Command, g *globals) {
+	const usage = "topology or compose file (its project); repeat to merge compose files"
 	if cmd.Flags().ShorthandLookup("f") != nil {
-		cmd.Flags().StringVar(&g.file, "file", "", "topology file (its project)")
-		return
+		cmd.Flags().StringArrayVar(&g.files, "file", nil, usage)
+	} else {
+		cmd.Flags().StringArrayVarP(&g.files, "file", "f", nil, usage)
 	}
-	cmd.Flags().StringVarP(&g.file, "file", "f", "", "topology file (its project)")
+	cmd.Flags().StringArrayVar(&g.profiles, "profile", nil, "compose profile to enable (repeat for several)")
 }
 
 // reporter builds the progress reporter the flags ask for, on stderr.
@@ -166,23 +171,27 @@ func (g *globals) open(ctx context.Context, project, kind string) (*session, err
 	return &session{Session: s, rep: rep}, nil
 }
 
-// loadFile loads the topology named by the positional argument or -f.
-func (g *globals) loadFile(args []string) (*topology.Topology, error) {
-	path := g.file
+// loadFile loads the topology named by the positional argument or -f
+// (several -f merge compose files), else the compose file of the working
+// directory, and prints the loader's notes on stderr.
+func (g *globals) loadFile(ctx context.Context, args []string) (*topology.Topology, error) {
+	files := g.files
 	if len(args) > 0 {
-		path = args[0]
+		files = append([]string{args[0]}, files...)
 	}
-	if path == "" {
-		return nil, errUsage{errors.New("no topology file: give FILE or -f FILE")}
+	l, err := compose.Load(ctx, compose.Options{
+		Files: files, Dir: g.env.workDir, ProjectName: g.project, Profiles: g.profiles, LookupEnv: g.env.lookup,
+	})
+	if errors.Is(err, compose.ErrNoFile) {
+		return nil, errUsage{fmt.Errorf("no topology file: give FILE or -f FILE, or run where one of %s is", strings.Join(compose.DefaultNames, ", "))}
 	}
-	t, err := topology.Load(path, g.env.lookup)
 	if err != nil {
 		return nil, fmt.Errorf("invalid topology:\n%w", err)
 	}
-	if g.project != "" {
-		t.Rename(g.project)
+	for _, n := range l.Notes {
+		fmt.Fprintf(g.stderr, "warning: %s\n", n)
 	}
-	return t, nil
+	return l.Topology, nil
 }
 
 // projectName is the project a file-less verb acts on, "" for the only one
@@ -191,12 +200,23 @@ func (g *globals) projectName() (string, error) {
 	switch {
 	case g.project != "":
 		return g.project, nil
-	case g.file != "":
-		t, err := g.loadFile(nil)
+	case len(g.files) > 0:
+		t, err := g.loadFile(context.Background(), nil)
 		if err != nil {
 			return "", err
 		}
 		return t.Name, nil
+	case g.env.project != "":
+		return g.env.project, nil
 	}
-	return g.env.project, nil
+	// As compose does: the compose file of the working directory names
+	// the project; without one, the only project on the engine.
+	if _, err := compose.Find(g.env.workDir); err != nil {
+		return "", nil
+	}
+	t, err := g.loadFile(context.Background(), nil)
+	if err != nil {
+		return "", err
+	}
+	return t.Name, nil
 }

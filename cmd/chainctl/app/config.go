@@ -3,6 +3,7 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 
@@ -20,16 +21,16 @@ func newConfigCmd(g *globals) *cobra.Command {
 		Use:   "config [FILE]",
 		Short: "Validate a topology and print its normalized form",
 		Args:  usageArgs(cobra.MaximumNArgs(1)),
-		RunE: func(_ *cobra.Command, args []string) error {
-			return runConfig(g, f, args)
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runConfig(cmd.Context(), g, f, args)
 		},
 	}
 	cmd.Flags().BoolVar(&f.json, "json", false, "print JSON instead of YAML")
 	return cmd
 }
 
-func runConfig(g *globals, f configFlags, args []string) error {
-	t, err := g.loadFile(args)
+func runConfig(ctx context.Context, g *globals, f configFlags, args []string) error {
+	t, err := g.loadFile(ctx, args)
 	if err != nil {
 		return err
 	}

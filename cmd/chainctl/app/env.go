@@ -4,6 +4,7 @@ package app
 
 import (
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/chainctl/chainctl/internal/lock"
@@ -18,6 +19,8 @@ type env struct {
 	apiTimeout   time.Duration // $CHAINCTL_API_TIMEOUT (0: the default)
 	dumbTerminal bool          // $TERM=dumb: no live progress
 	lockDir      string        // under $TMPDIR
+	workDir      string        // where a compose file is looked for
+	dockerConfig string        // $DOCKER_CONFIG, else ~/.docker: registry credentials
 	lookup       func(string) (string, bool)
 }
 
@@ -27,6 +30,13 @@ func readEnv() env {
 		dumbTerminal: os.Getenv("TERM") == "dumb",
 		lockDir:      lock.DefaultDir(os.TempDir()),
 		lookup:       os.LookupEnv,
+		dockerConfig: os.Getenv("DOCKER_CONFIG"),
+	}
+	e.workDir, _ = os.Getwd()
+	if e.dockerConfig == "" {
+		if home, err := os.UserHomeDir(); err == nil {
+			e.dockerConfig = filepath.Join(home, ".docker")
+		}
 	}
 	if d, err := time.ParseDuration(os.Getenv("CHAINCTL_API_TIMEOUT")); err == nil && d > 0 {
 		e.apiTimeout = d

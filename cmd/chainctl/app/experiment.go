@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/chainctl/chainctl/internal/compose"
 	"github.com/chainctl/chainctl/internal/engine"
 	"github.com/chainctl/chainctl/internal/experiment"
 	"github.com/chainctl/chainctl/internal/report"
@@ -108,7 +109,7 @@ func runExperiment(cmd *cobra.Command, g *globals, f experimentFlags, path strin
 	if err != nil {
 		return fmt.Errorf("invalid experiment:\n%w", err)
 	}
-	t, project, err := experimentTopology(g, e)
+	t, project, err := experimentTopology(cmd.Context(), g, e)
 	if err != nil {
 		return err
 	}
@@ -156,18 +157,18 @@ func runExperiment(cmd *cobra.Command, g *globals, f experimentFlags, path strin
 
 // experimentTopology is the topology the file names (nil for a project
 // already up) and the project to run on.
-func experimentTopology(g *globals, e *experiment.Experiment) (*topology.Topology, string, error) {
+func experimentTopology(ctx context.Context, g *globals, e *experiment.Experiment) (*topology.Topology, string, error) {
 	if e.Topology == "" {
 		return nil, e.Project, nil
 	}
-	t, err := topology.Load(e.Topology, g.env.lookup)
+	l, err := compose.Load(ctx, compose.Options{Files: []string{e.Topology}, ProjectName: g.project, Profiles: g.profiles, LookupEnv: g.env.lookup})
 	if err != nil {
 		return nil, "", fmt.Errorf("topology of experiment %s:\n%w", e.Name, err)
 	}
-	if g.project != "" {
-		t.Rename(g.project)
+	for _, n := range l.Notes {
+		fmt.Fprintf(g.stderr, "warning: %s\n", n)
 	}
-	return t, t.Name, nil
+	return l.Topology, l.Topology.Name, nil
 }
 
 // recordedTopology rebuilds a running project's topology from ps, for the

@@ -3,6 +3,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -28,8 +29,8 @@ func newExportCmd(g *globals) *cobra.Command {
 Service per service that publishes ports, PersistentVolumeClaims) or as a
 docker-compose file (format 2.4). Nothing is sent to the engine.`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
-		RunE: func(_ *cobra.Command, args []string) error {
-			return runExport(g, f, args)
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runExport(cmd.Context(), g, f, args)
 		},
 	}
 	fl := cmd.Flags()
@@ -39,7 +40,7 @@ docker-compose file (format 2.4). Nothing is sent to the engine.`,
 	return cmd
 }
 
-func runExport(g *globals, f exportFlags, args []string) error {
+func runExport(ctx context.Context, g *globals, f exportFlags, args []string) error {
 	// Checked here rather than with MarkFlagRequired so that a missing or
 	// wrong format is a usage error (exit 2) like every other.
 	if !slices.Contains(export.Formats, f.format) {
@@ -48,7 +49,7 @@ func runExport(g *globals, f exportFlags, args []string) error {
 		}
 		return errUsage{fmt.Errorf("--format %q: want %s", f.format, strings.Join(export.Formats, " or "))}
 	}
-	t, err := g.loadFile(args)
+	t, err := g.loadFile(ctx, args)
 	if err != nil {
 		return err
 	}

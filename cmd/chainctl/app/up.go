@@ -19,6 +19,8 @@ type upFlags struct {
 	removeOrphans bool
 	keepOnFailure bool
 	dryRun        bool
+	build         bool
+	pull          string
 	policy        engine.Policy
 	engine        string
 	endpointMode  string
@@ -41,6 +43,9 @@ func newUpCmd(g *globals) *cobra.Command {
 	fl.BoolVar(&f.removeOrphans, "remove-orphans", false, "remove containers of services the file no longer has")
 	fl.BoolVar(&f.keepOnFailure, "keep-on-failure", false, "keep what was created when up fails (for debugging)")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print the plan (create, recreate with the fields that changed, keep, remove) and change nothing")
+	fl.BoolVar(&f.build, "build", false, "build every service that has a build, even when its image is there")
+	fl.StringVar(&f.pull, "pull", "", "pull images: always, missing or never (default: each service's pull_policy, else missing)")
+	_ = cmd.RegisterFlagCompletionFunc("pull", cobra.FixedCompletions([]string{engine.PullAlways, engine.PullMissing, engine.PullNever}, cobra.ShellCompDirectiveNoFileComp))
 	fl.BoolVar(&f.policy.AllowPrivileged, "allow-privileged", false, "allow services that ask for privileged, cap_add ALL or SYS_ADMIN")
 	fl.BoolVar(&f.policy.AllowHostAccess, "allow-host-access", false, "allow bind mounts of the host's /, the Docker socket or a directory holding it, and /etc, /proc, /sys, /dev, /boot, /root")
 	fl.StringVar(&f.engine, "engine", "", "where to run: docker (containers on this engine) or swarm (services on the swarm this engine manages); default: where the project runs, else docker")
@@ -53,12 +58,17 @@ func newUpCmd(g *globals) *cobra.Command {
 }
 
 func runUp(cmd *cobra.Command, g *globals, f upFlags, args []string) error {
-	t, err := g.loadFile(args)
+	t, err := g.loadFile(cmd.Context(), args)
 	if err != nil {
 		return err
 	}
 	if err := checkSwarmFlags(f); err != nil {
 		return err
+	}
+	switch f.pull {
+	case "", engine.PullAlways, engine.PullMissing, engine.PullNever:
+	default:
+		return errUsage{fmt.Errorf("--pull %q: want always, missing or never", f.pull)}
 	}
 	ctx := cmd.Context()
 	b, err := g.open(ctx, t.Name, f.engine)
@@ -68,6 +78,7 @@ func runUp(cmd *cobra.Command, g *globals, f upFlags, args []string) error {
 	defer b.close()
 	res, err := b.Up(ctx, t, engine.UpOptions{
 		NoWait: f.noWait, WaitTimeout: f.waitTimeout, RemoveOrphans: f.removeOrphans, KeepOnFailure: f.keepOnFailure, DryRun: f.dryRun,
+		Build: f.build, Pull: f.pull,
 		Policy: f.policy, EndpointMode: f.endpointMode, PublishMode: f.publishMode,
 	})
 	if res != nil {
