@@ -27,6 +27,9 @@ type Options struct {
 	APITimeout time.Duration     // one engine call that must not be cut short (0: the default)
 	Client     []client.Opt      // how to reach the engine, e.g. client.FromEnv
 	LockDir    string            // where project locks live
+	// DockerConfig is the directory of the Docker config.json whose
+	// registry credentials pulls and builds use ("": anonymous).
+	DockerConfig string
 }
 
 // Session is one project on the backend it runs on.
@@ -71,14 +74,14 @@ func open(ctx context.Context, c *engine.Conn, o Options) (*Session, error) {
 			return nil, err
 		}
 	}
-	b, err := pick(ctx, c, project, o.Kind)
+	b, err := pick(ctx, c, project, o.Kind, o.DockerConfig)
 	if err != nil {
 		return nil, err
 	}
 	return &Session{Backend: b, Project: project, conn: c}, nil
 }
 
-func pick(ctx context.Context, c *engine.Conn, project, kind string) (engine.Backend, error) {
+func pick(ctx context.Context, c *engine.Conn, project, kind, dockerConfig string) (engine.Backend, error) {
 	onSwarm, err := c.RunsOnSwarm(ctx, project)
 	if err != nil {
 		return nil, err
@@ -88,12 +91,12 @@ func pick(ctx context.Context, c *engine.Conn, project, kind string) (engine.Bac
 		if onSwarm {
 			return swarm.New(ctx, c)
 		}
-		return docker.New(c), nil
+		return docker.New(c).WithCredentials(dockerConfig), nil
 	case engine.KindDocker:
 		if onSwarm {
 			return nil, fmt.Errorf("project %s runs on swarm: use --engine swarm, or `chainctl down -p %s` first", project, project)
 		}
-		return docker.New(c), nil
+		return docker.New(c).WithCredentials(dockerConfig), nil
 	case engine.KindSwarm:
 		if !onSwarm {
 			if err := c.HasPlainContainers(ctx, project); err != nil {

@@ -4,7 +4,12 @@
 package docker
 
 import (
+	"context"
+
 	"github.com/chainctl/chainctl/internal/engine"
+	"github.com/chainctl/chainctl/internal/image"
+	"github.com/chainctl/chainctl/internal/progress"
+	"github.com/chainctl/chainctl/internal/topology"
 )
 
 // api is the slice of the client this backend uses.
@@ -19,12 +24,38 @@ type api interface {
 
 // Backend runs chainctl projects as containers on one Docker Engine.
 type Backend struct {
-	c   *engine.Conn
-	api api
+	c      *engine.Conn
+	api    api
+	images *image.Images // builds and pulls, in up's preflight and for chainctl build
 }
 
-// New is the docker backend on the connection c.
-func New(c *engine.Conn) *Backend { return &Backend{c: c, api: c.API} }
+// New is the docker backend on the connection c; it pulls anonymously
+// until WithCredentials.
+func New(c *engine.Conn) *Backend {
+	b := &Backend{c: c, api: c.API}
+	b.images = image.New(image.ClientOf(c.API), connProgress{c}, nil).WithLock(c.Lock)
+	return b
+}
+
+// WithCredentials makes pulls and builds use the registry credentials of
+// the Docker config directory dir ($DOCKER_CONFIG, else ~/.docker): none
+// when dir or its config.json is missing; a config.json that cannot be
+// read fails the first pull or build, naming the file.
+func (b *Backend) WithCredentials(dockerConfigDir string) *Backend {
+	b.images.WithCredentials(dockerConfigDir)
+	return b
+}
+
+// Build builds the images of the named services (every service with a
+// build when none is named), even when they are there: `chainctl build`.
+func (b *Backend) Build(ctx context.Context, t *topology.Topology, services []string) error {
+	return b.images.Build(ctx, t, services)
+}
+
+// connProgress reports to the connection's reporter of the moment.
+type connProgress struct{ c *engine.Conn }
+
+func (p connProgress) Report(e progress.Event) { p.c.Progress.Report(e) }
 
 // Kind names the backend: docker.
 func (b *Backend) Kind() string { return engine.KindDocker }

@@ -19,8 +19,13 @@ import (
 )
 
 // dryRun fills the result's plan from what the engine holds and changes
-// nothing.
+// nothing: the images it would build or pull first, as up does them.
 func (r *upRun) dryRun(ctx context.Context, all []container.Summary) error {
+	images, err := r.b.images.Plan(ctx, r.t, r.opts)
+	if err != nil {
+		return err
+	}
+	r.res.Plan = append(r.res.Plan, images.Steps()...)
 	if err := r.planResources(ctx); err != nil {
 		return err
 	}

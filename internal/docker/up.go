@@ -99,18 +99,24 @@ func (r *upRun) run(ctx context.Context) error {
 	return r.b.waitReady(ctx, r.t.Name, plan.ids(), r.opts.WaitTimeout, true, oneShots(r.t))
 }
 
-// preflight checks, before anything is created, that every image is there
-// and that no foreign container or process holds a name or a port we need.
+// preflight checks, before anything is created, that no foreign container
+// or process holds a name or a port we need and that every image is there:
+// it builds and pulls what the topology's rules say, so a failing build or
+// a refused pull creates nothing. When another check already refuses the
+// up (or with DryRun), it only plans the images: their refusals are still
+// said, and nothing is built or pulled for an up that cannot run.
 func (r *upRun) preflight(ctx context.Context, all []container.Summary) error {
 	errs := r.opts.Policy.Check(r.t, r.b.api.DaemonHost())
-	ids, err := engine.ResolveImages(ctx, r.b.api, r.t)
+	errs = append(errs, r.checkExternal(ctx)...)
+	errs = append(errs, nameClashes(r.t, all)...)
+	errs = append(errs, portClashes(r.t, all, r.b.api.DaemonHost())...)
+	opts := r.opts
+	opts.DryRun = opts.DryRun || len(errs) > 0
+	ids, err := r.b.images.Prepare(ctx, r.t, opts)
 	if err != nil {
 		errs = append(errs, err)
 	}
 	r.imageIDs = ids
-	errs = append(errs, r.checkExternal(ctx)...)
-	errs = append(errs, nameClashes(r.t, all)...)
-	errs = append(errs, portClashes(r.t, all, r.b.api.DaemonHost())...)
 	return errors.Join(errs...)
 }
 

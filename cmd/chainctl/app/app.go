@@ -133,7 +133,7 @@ func (g *globals) reporter() (progress.Closer, error) {
 func (g *globals) options(project, kind string, rep progress.Reporter) backend.Options {
 	return backend.Options{
 		Project: project, Kind: kind, Progress: rep, APITimeout: g.env.apiTimeout,
-		Client: []client.Opt{client.FromEnv}, LockDir: g.env.lockDir,
+		Client: []client.Opt{client.FromEnv}, LockDir: g.env.lockDir, DockerConfig: g.env.dockerConfig,
 	}
 }
 
