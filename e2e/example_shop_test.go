@@ -12,7 +12,8 @@ import (
 // TestExampleShop keeps the README's compose example true: the image is
 // built from the repository's Dockerfile, the one-shot completes before
 // api starts, the chain answers web → api → db, a disconnected api breaks
-// it and heal mends it, and down leaves nothing.
+// it and heal mends it, and down --rmi local leaves nothing, the built
+// image included.
 func TestExampleShop(t *testing.T) {
 	p := newProject(t)
 	const img = "shop/link:dev"
@@ -50,9 +51,17 @@ func TestExampleShop(t *testing.T) {
 	if r := run("call"); r.code != 0 {
 		t.Errorf("call after heal: %s", r)
 	}
-	down := run("down")
+	// --rmi local removes the image chainctl built for the project (under
+	// another project's name it would be kept: the label names the project
+	// that built it).
+	down := run("down", "--rmi", "local")
+	built := exec.Command("docker", "image", "inspect", "--format", `{{index .Config.Labels "io.chainctl.image.project"}}`, img)
+	owner, _ := built.Output()
 	if down.code != 0 || !strings.Contains(down.stdout, "removed 4 containers, 2 networks, 2 volumes") {
 		t.Errorf("down: %s", down)
+	}
+	if strings.TrimSpace(string(owner)) == p {
+		t.Errorf("down --rmi local kept the image it built: %s", down)
 	}
 	for _, kind := range []string{"container", "network", "volume"} {
 		args := []string{kind, "ls", "-q", "--filter", "label=io.chainctl.project=" + p}

@@ -12,9 +12,12 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	dimage "github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
 
 	"github.com/chainctl/chainctl/internal/engine"
+	"github.com/chainctl/chainctl/internal/image"
 	"github.com/chainctl/chainctl/internal/netfault"
 )
 
@@ -33,11 +36,45 @@ func (b *Backend) Down(ctx context.Context, project string, opts engine.DownOpti
 	const passes = 3
 	for pass := 0; pass < passes; pass++ {
 		found, err := b.downPass(ctx, project, opts, res)
-		if err != nil || !found {
+		if err != nil {
 			return res, err
 		}
+		if !found {
+			break
+		}
+	}
+	if opts.RemoveImages {
+		return res, b.removeImages(ctx, project, res)
 	}
 	return res, nil
+}
+
+// removeImages removes the images chainctl built for the project (their
+// label says so); one that a container outside the project still uses is
+// kept, and said.
+func (b *Backend) removeImages(ctx context.Context, project string, res *engine.DownResult) error {
+	imgs, err := b.api.ImageList(ctx, dimage.ListOptions{Filters: filters.NewArgs(filters.Arg("label", image.LabelProject+"="+project))})
+	if err != nil {
+		return fmt.Errorf("list the project's images: %w", err)
+	}
+	var errs []error
+	for _, im := range imgs {
+		refs := im.RepoTags // removing the last tag removes the image
+		if len(refs) == 0 {
+			refs = []string{im.ID}
+		}
+		for _, ref := range refs {
+			b.c.Report("image", ref, "removing", false)
+			_, err := b.api.ImageRemove(ctx, ref, dimage.RemoveOptions{PruneChildren: true})
+			if err != nil && !cerrdefs.IsNotFound(err) {
+				errs = append(errs, fmt.Errorf("remove image %s (kept): %w", ref, err))
+				continue
+			}
+			b.c.Report("image", ref, "removed", true)
+			res.Images = append(res.Images, ref)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // downPass removes what the project has now and says whether it found

@@ -55,6 +55,9 @@ type VolumeAPI interface {
 type ImageAPI interface {
 	ImageInspect(ctx context.Context, ref string, opts ...client.ImageInspectOption) (image.InspectResponse, error)
 	ImagePull(ctx context.Context, ref string, opts image.PullOptions) (io.ReadCloser, error)
+	// The images chainctl built, for down --rmi local.
+	ImageList(ctx context.Context, opts image.ListOptions) ([]image.Summary, error)
+	ImageRemove(ctx context.Context, ref string, opts image.RemoveOptions) ([]image.DeleteResponse, error)
 }
 
 // SwarmAPI is what the swarm backend does besides containers, networks and

@@ -73,6 +73,9 @@ const RollbackTimeout = 60 * time.Second
 type DownOptions struct {
 	Timeout     *time.Duration // overrides every service's grace period
 	KeepVolumes bool
+	// RemoveImages removes the images chainctl built for the project
+	// (down --rmi local); an image another container still uses is kept.
+	RemoveImages bool
 }
 
 // DownResult says what `down` removed.
@@ -81,6 +84,7 @@ type DownResult struct {
 	Containers []string
 	Networks   []string
 	Volumes    []string
+	Images     []string // with RemoveImages
 }
 
 // ContainerStatus is one row of `chainctl ps`.

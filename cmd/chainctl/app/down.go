@@ -14,6 +14,7 @@ import (
 type downFlags struct {
 	timeout     time.Duration
 	keepVolumes bool
+	rmi         string
 }
 
 func newDownCmd(g *globals) *cobra.Command {
@@ -28,17 +29,22 @@ func newDownCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().DurationVarP(&f.timeout, "timeout", "t", -1, "grace period before killing, overriding each service's stop_grace_period")
 	cmd.Flags().BoolVar(&f.keepVolumes, "keep-volumes", false, "keep the project's named volumes")
+	cmd.Flags().StringVar(&f.rmi, "rmi", "", "local: also remove the images chainctl built for the project")
+	_ = cmd.RegisterFlagCompletionFunc("rmi", cobra.FixedCompletions([]string{"local"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
 func runDown(cmd *cobra.Command, g *globals, f downFlags) error {
+	if f.rmi != "" && f.rmi != "local" {
+		return errUsage{fmt.Errorf("--rmi %q: want local (the images chainctl built; it removes no image it did not build)", f.rmi)}
+	}
 	ctx := cmd.Context()
 	s, err := g.open(ctx, "", "")
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	opts := engine.DownOptions{KeepVolumes: f.keepVolumes}
+	opts := engine.DownOptions{KeepVolumes: f.keepVolumes, RemoveImages: f.rmi == "local"}
 	if f.timeout >= 0 {
 		opts.Timeout = &f.timeout
 	}
@@ -48,8 +54,12 @@ func runDown(cmd *cobra.Command, g *globals, f downFlags) error {
 		if s.Kind() == engine.KindSwarm {
 			what = fmt.Sprintf("%d services", len(res.Services))
 		}
-		fmt.Fprintf(g.stdout, "project %s: removed %s, %d networks, %d volumes\n",
-			s.Project, what, len(res.Networks), len(res.Volumes))
+		images := ""
+		if f.rmi != "" {
+			images = fmt.Sprintf(", %d images", len(res.Images))
+		}
+		fmt.Fprintf(g.stdout, "project %s: removed %s, %d networks, %d volumes%s\n",
+			s.Project, what, len(res.Networks), len(res.Volumes), images)
 	}
 	return err
 }
