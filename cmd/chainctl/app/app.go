@@ -101,6 +101,9 @@ func newRootCmd(g *globals) *cobra.Command {
 		addFileFlag(cmd, g)
 		root.AddCommand(cmd)
 	}
+
+	// What TAB offers (complete.go); cobra adds the completion verb.
+	registerCompletions(root, g)
 	return root
 }
 

@@ -28,10 +28,11 @@ type breakFlags struct {
 func newBreakCmd(g *globals) *cobra.Command {
 	var f breakFlags
 	cmd := &cobra.Command{
-		Use:   "break SERVICE[/N]...",
-		Short: "Inject a failure into services (" + strings.Join(backend.ModeNames(), ", ") + ")",
-		Long:  breakHelp(),
-		Args:  usageArgs(cobra.MinimumNArgs(1)),
+		Use:               "break SERVICE[/N]...",
+		Short:             "Inject a failure into services (" + strings.Join(backend.ModeNames(), ", ") + ")",
+		Long:              breakHelp(),
+		Args:              usageArgs(cobra.MinimumNArgs(1)),
+		ValidArgsFunction: g.completeServices(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runBreak(cmd, g, f, args)
 		},
@@ -50,7 +51,9 @@ func newBreakCmd(g *globals) *cobra.Command {
 	fl.StringVar(&f.rate, "rate", "", "network: throttle to this rate (e.g. 1mbit, 100kbit, 512kbps)")
 	fl.StringVar(&f.from, "from", "", "network: only traffic with these services (comma-separated; default: every peer)")
 	fl.StringVar(&f.direction, "direction", "", "network: in, out or both (default: both for loss, blackhole and reset; in for delay; out for rate)")
-	_ = cmd.RegisterFlagCompletionFunc("mode", cobra.FixedCompletions(backend.ModeNames(), cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("mode", g.completeModes)
+	_ = cmd.RegisterFlagCompletionFunc("from", g.completeServiceList)
+	_ = cmd.RegisterFlagCompletionFunc("direction", cobra.FixedCompletions([]string{"in", "out", "both"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 

@@ -31,7 +31,8 @@ func newCallCmd(g *globals) *cobra.Command {
 		Long: `Send one request to the entry service (default: the service with a published
 port that nobody calls) and render the chain: each hop with ✓ or ✗, its
 instance, version and time, and the error where the chain broke.`,
-		Args: usageArgs(cobra.MaximumNArgs(1)),
+		Args:              usageArgs(cobra.MaximumNArgs(1)),
+		ValidArgsFunction: g.completeServices(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runCall(cmd, g, f, args)
 		},

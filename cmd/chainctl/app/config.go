@@ -18,9 +18,10 @@ type configFlags struct {
 func newConfigCmd(g *globals) *cobra.Command {
 	var f configFlags
 	cmd := &cobra.Command{
-		Use:   "config [FILE]",
-		Short: "Validate a topology and print its normalized form",
-		Args:  usageArgs(cobra.MaximumNArgs(1)),
+		Use:               "config [FILE]",
+		Short:             "Validate a topology and print its normalized form",
+		Args:              usageArgs(cobra.MaximumNArgs(1)),
+		ValidArgsFunction: completeFileArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runConfig(cmd.Context(), g, f, args)
 		},

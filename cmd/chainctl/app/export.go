@@ -28,7 +28,8 @@ func newExportCmd(g *globals) *cobra.Command {
 		Long: `Write a topology as Kubernetes manifests (Deployments, Services, a NodePort
 Service per service that publishes ports, PersistentVolumeClaims) or as a
 docker-compose file (format 2.4). Nothing is sent to the engine.`,
-		Args: usageArgs(cobra.MaximumNArgs(1)),
+		Args:              usageArgs(cobra.MaximumNArgs(1)),
+		ValidArgsFunction: completeFileArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runExport(cmd.Context(), g, f, args)
 		},

@@ -21,8 +21,9 @@ type healFlags struct {
 func newHealCmd(g *globals) *cobra.Command {
 	var f healFlags
 	cmd := &cobra.Command{
-		Use:   "heal [SERVICE[/N]...]",
-		Short: "Undo whatever fault the services show and wait until healthy (no argument: the whole project)",
+		Use:               "heal [SERVICE[/N]...]",
+		Short:             "Undo whatever fault the services show and wait until healthy (no argument: the whole project)",
+		ValidArgsFunction: g.completeServices(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runHeal(cmd, g, f, args)
 		},

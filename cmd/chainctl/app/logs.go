@@ -19,8 +19,9 @@ type logsFlags struct {
 func newLogsCmd(g *globals) *cobra.Command {
 	var f logsFlags
 	cmd := &cobra.Command{
-		Use:   "logs [SERVICE...]",
-		Short: "Show the logs of the project's containers, prefixed with service-n",
+		Use:               "logs [SERVICE...]",
+		Short:             "Show the logs of the project's containers, prefixed with service-n",
+		ValidArgsFunction: g.completeServices(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runLogs(cmd, g, f, args)
 		},

@@ -30,7 +30,8 @@ after it, while they can still open connections to it.
 A helper in each container's network namespace holds its side of the cut;
 a new partition replaces the last one. heal (everything) or heal --partition
 joins the groups again.`,
-		Args: usageArgs(cobra.MinimumNArgs(1)),
+		Args:              usageArgs(cobra.MinimumNArgs(1)),
+		ValidArgsFunction: g.completeGroups,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPartition(cmd, g, f, args)
 		},

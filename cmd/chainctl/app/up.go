@@ -30,9 +30,10 @@ type upFlags struct {
 func newUpCmd(g *globals) *cobra.Command {
 	var f upFlags
 	cmd := &cobra.Command{
-		Use:   "up [FILE]",
-		Short: "Create and start a topology's network, volumes and services, and wait until healthy",
-		Args:  usageArgs(cobra.MaximumNArgs(1)),
+		Use:               "up [FILE]",
+		Short:             "Create and start a topology's network, volumes and services, and wait until healthy",
+		Args:              usageArgs(cobra.MaximumNArgs(1)),
+		ValidArgsFunction: completeFileArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runUp(cmd, g, f, args)
 		},
