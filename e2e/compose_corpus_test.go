@@ -25,8 +25,11 @@ const (
 	// composeCorpusFloor is how many of the module's 148 compose fixtures
 	// `chainctl config` accepted when last measured: fewer is a regression.
 	// (28 loaded with the topology loader alone, before internal/compose;
-	// docker compose v2.40.3's own `config -q` accepts 141.)
-	composeCorpusFloor = 97
+	// 97 with its first cut; 106 once dockerfile_inline, ipc, pid,
+	// userns_mode, cpu_shares, logging, network_mode bridge, inline and
+	// environment configs and raw env_files were mapped. docker compose
+	// v2.40.3's own `config -q` accepts 141.)
+	composeCorpusFloor = 106
 )
 
 // composeRepresentative are fixtures that must load, each for the keys it

@@ -5,7 +5,6 @@ package compose
 import (
 	"maps"
 	"net"
-	"path/filepath"
 	"slices"
 
 	"github.com/chainctl/chainctl/internal/topology"
@@ -49,8 +48,8 @@ func (p *problems) topology(pr *types.Project) *topology.Topology {
 		t.Volumes[name] = topology.Volume{Name: v.Name, Driver: v.Driver, Labels: p.labels(v.Labels, keys("volumes", name, "labels")),
 			External: bool(v.External), DriverOpts: nonEmpty(v.DriverOpts)}
 	}
-	t.Secrets = p.files("secrets", secretFiles(pr.Secrets))
-	t.Configs = p.files("configs", configFiles(pr.Configs))
+	t.Secrets = p.files("secrets", secretFiles(pr.Secrets), pr.Environment)
+	t.Configs = p.files("configs", configFiles(pr.Configs), pr.Environment)
 	for _, name := range slices.Sorted(maps.Keys(pr.Services)) {
 		t.Services[name] = p.service(pr, pr.Services[name])
 	}
@@ -104,39 +103,6 @@ func (p *problems) checkSubnet(n topology.Network, at []step) {
 	if n.Gateway != "" && net.ParseIP(n.Gateway) == nil {
 		p.at(append(at, key("gateway")), "%q: not an IP address", n.Gateway)
 	}
-}
-
-// secretFiles and configFiles give secrets and configs one type.
-func secretFiles(in types.Secrets) map[string]types.FileObjectConfig {
-	out := make(map[string]types.FileObjectConfig, len(in))
-	for k, v := range in {
-		out[k] = types.FileObjectConfig(v)
-	}
-	return out
-}
-
-func configFiles(in types.Configs) map[string]types.FileObjectConfig {
-	out := make(map[string]types.FileObjectConfig, len(in))
-	for k, v := range in {
-		out[k] = types.FileObjectConfig(v)
-	}
-	return out
-}
-
-// files maps top-level secrets or configs: a host file only, for now.
-func (p *problems) files(kind string, in map[string]types.FileObjectConfig) map[string]topology.FileSource {
-	if len(in) == 0 {
-		return nil
-	}
-	out := make(map[string]topology.FileSource, len(in))
-	for k, f := range in {
-		at := keys(kind, k)
-		p.unmapped(f, "top.file", at)
-		if f.File != "" {
-			out[k] = topology.FileSource{File: filepath.Clean(f.File)}
-		}
-	}
-	return out
 }
 
 // nonEmpty is nil for an empty map.

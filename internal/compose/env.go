@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 
 	"github.com/chainctl/chainctl/internal/topology"
 	"github.com/chainctl/chainctl/internal/yamlnode"
@@ -117,7 +118,10 @@ func environment(s *sources, lookup func(string) (string, bool), p *problems) ty
 	}
 	if f := s.byAbs(dotEnv); f != nil {
 		vars, err := dotenv.GetEnvFromFile(env, []string{dotEnv})
-		if err != nil {
+		if m := envLineRE.FindStringSubmatch(fmt.Sprint(err)); m != nil {
+			line, _ := strconv.Atoi(m[2])
+			p.atEnvLine(m[1], line, m[3])
+		} else if err != nil {
 			p.atFile(nil, f, "", err.Error())
 		}
 		env.Merge(vars)

@@ -241,7 +241,7 @@ func TestEveryProblemAtOnce(t *testing.T) {
 		`4: services.web.networks: service "web" refers to undefined network nope`,
 		`5: services.web.restart: "sometimes": want no, on-failure[:N], always or unless-stopped`,
 		`6: services.web.develop: not supported by chainctl: chainctl does not watch files`,
-		`7: services.web.build.ssh: not supported by chainctl: chainctl's build (the engine's ImageBuild) takes context, dockerfile, args, target and labels only`,
+		"7: services.web.build.ssh: not supported by chainctl: " + buildkitReason,
 	})
 }
 

@@ -34,14 +34,18 @@ func (p *problems) at(path []step, format string, args ...any) {
 // named; shown is the path as the message gives it.
 func (p *problems) atFile(path []step, prefer *source, shown, msg string) {
 	l := p.src.locate(path, prefer)
-	e := &yamlnode.Error{File: l.file.name, Line: l.line, Path: shown, Msg: oneLine(msg)}
+	p.add(&yamlnode.Error{File: l.file.name, Line: l.line, Path: shown, Msg: oneLine(msg)}, slices.Index(p.src.files, l.file))
+}
+
+// add records a located problem once; order is its file's index.
+func (p *problems) add(e *yamlnode.Error, order int) {
 	for _, old := range p.errs {
 		if *old == *e {
 			return // compose-go and the mapping may see one problem twice
 		}
 	}
 	p.errs = append(p.errs, e)
-	p.order[e] = slices.Index(p.src.files, l.file)
+	p.order[e] = order
 }
 
 // oneLine keeps one problem to one line: compose-go's messages may span

@@ -18,6 +18,7 @@ func loadCompose(ctx context.Context, inputs []input, o Options) (*Loaded, error
 	if o.ProjectName != "" && loader.NormalizeProjectName(o.ProjectName) != o.ProjectName {
 		return nil, fmt.Errorf("invalid project name %q: use lower-case letters, digits, - and _, starting with a letter or digit", o.ProjectName)
 	}
+	registerRawFormat()
 	src, err := parseSources(inputs)
 	if err != nil {
 		return nil, err

@@ -3,7 +3,6 @@
 package compose
 
 import (
-	"fmt"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -24,18 +23,54 @@ func (p *problems) run(pr *types.Project, s types.ServiceConfig, at []step) topo
 		DNS: nonEmptyList(s.DNS), DNSSearch: nonEmptyList(s.DNSSearch), DNSOpt: nonEmptyList(s.DNSOpts),
 		ExtraHosts: extraHosts(s.ExtraHosts), ShmSize: int64(s.ShmSize), Platform: s.Platform, Runtime: s.Runtime,
 		StdinOpen: s.StdinOpen, Tty: s.Tty, MacAddress: s.MacAddress, GroupAdd: nonEmptyList(s.GroupAdd),
-		PidsLimit: s.PidsLimit, MemoryReservation: int64(s.MemReservation),
+		PidsLimit: s.PidsLimit, MemoryReservation: int64(s.MemReservation), CPUShares: s.CPUShares,
+		Ipc:         p.namespace("ipc", s.Ipc, at, "none", "private", "shareable", "host"),
+		Pid:         p.namespace("pid", s.Pid, at, "host"),
+		UsernsMode:  p.namespace("userns_mode", s.UserNSMode, at, "host"),
+		Logging:     p.logging(s.Logging, sub(at, key("logging"))),
 		NetworkMode: p.networkMode(s.NetworkMode, sub(at, key("network_mode"))),
 		Networks:    p.attachments(s, at), Links: nonEmptyList(s.Links),
-		Secrets:     p.fileMounts(secretRefs(s.Secrets), "/run/secrets/", sub(at, key("secrets"))),
-		Configs:     p.fileMounts(configRefs(s.Configs), "/", sub(at, key("configs"))),
+		Secrets:     p.fileMounts(secretRefs(s.Secrets), "/run/secrets/", sub(at, key("secrets")), s.ReadOnly, func(string) bool { return false }),
+		Configs:     p.fileMounts(configRefs(s.Configs), "/", sub(at, key("configs")), s.ReadOnly, inlineConfig(pr)),
 		RestartWith: restartWith(pr, s),
 	}
 	if s.ShmSize < 0 {
 		p.at(sub(at, key("shm_size")), "must not be negative")
 	}
+	if s.CPUShares < 0 {
+		p.at(sub(at, key("cpu_shares")), "must not be negative")
+	}
 	return r
 }
+
+// namespace keeps an IPC, PID or user namespace mode the engine takes
+// and chainctl can create: another container's namespace is refused, as
+// chainctl shares its services' network namespace only.
+func (p *problems) namespace(k, mode string, at []step, modes ...string) string {
+	switch {
+	case mode == "" || slices.Contains(modes, mode):
+		return mode
+	case strings.HasPrefix(mode, types.ServicePrefix), strings.HasPrefix(mode, types.ContainerPrefix):
+		p.at(sub(at, key(k)), "%q: not supported by chainctl: it shares another container's network namespace only (network_mode: service:<name>)", mode)
+	case k == "userns_mode":
+		p.at(sub(at, key(k)), "%q: want host, the engine's only user namespace mode (keep-id, auto and nomap are podman's)", mode)
+	default:
+		p.at(sub(at, key(k)), "%q: want %s", mode, strings.Join(modes, ", "))
+	}
+	return ""
+}
+
+// logging keeps the log driver and its options as the engine takes them.
+func (p *problems) logging(l *types.LoggingConfig, at []step) *topology.Logging {
+	if l == nil {
+		return nil
+	}
+	p.unmapped(l, "logging", at)
+	return &topology.Logging{Driver: l.Driver, Options: nonEmpty(l.Options)}
+}
+
+// bothDockerfiles is compose's refusal of a build with both Dockerfiles.
+const bothDockerfiles = "dockerfile and dockerfile_inline are mutually exclusive (compose refuses both): set one"
 
 // build maps build:, local contexts only; the image is tagged
 // <project>-<service> (lower-cased) unless image: names it.
@@ -50,6 +85,9 @@ func (p *problems) build(pr *types.Project, s types.ServiceConfig, at []step) *t
 		p.at(sub(bat, key("context")), "%q: not supported by chainctl: it builds a local directory only", b.Context)
 		return nil
 	}
+	if b.DockerfileInline != "" && b.Dockerfile != "" {
+		p.at(sub(bat, key("dockerfile_inline")), "%s", bothDockerfiles)
+	}
 	dockerfile := b.Dockerfile
 	if filepath.IsAbs(dockerfile) {
 		rel, err := filepath.Rel(b.Context, dockerfile)
@@ -62,6 +100,7 @@ func (p *problems) build(pr *types.Project, s types.ServiceConfig, at []step) *t
 		Context: filepath.Clean(b.Context), Dockerfile: dockerfile,
 		Args:   p.environment(b.Args, sub(bat, key("args"))),
 		Target: b.Target, Labels: p.labels(b.Labels, sub(bat, key("labels"))),
+		DockerfileInline: b.DockerfileInline,
 	}
 }
 
@@ -91,15 +130,15 @@ func (p *problems) expose(in types.StringOrNumberList, at []step) []string {
 	return out
 }
 
-// networkMode keeps none, host and service:<name>.
+// networkMode keeps none, host, bridge and service:<name>.
 func (p *problems) networkMode(m string, at []step) string {
 	switch {
-	case m == "", m == "none", m == "host", strings.HasPrefix(m, types.ServicePrefix):
+	case m == "", m == "none", m == "host", m == "bridge", strings.HasPrefix(m, types.ServicePrefix):
 		return m
 	case strings.HasPrefix(m, types.ContainerPrefix):
 		p.at(at, "%q: not supported by chainctl: it joins its own services' namespaces only (use service:<name>)", m)
 	default:
-		p.at(at, "%q: not supported by chainctl: want none, host or service:<name> (join a network with networks:)", m)
+		p.at(at, "%q: not supported by chainctl: want none, host, bridge or service:<name> (join a network with networks:)", m)
 	}
 	return ""
 }
@@ -148,48 +187,6 @@ func extraHosts(h types.HostsList) []string {
 		for _, ip := range h[host] {
 			out = append(out, host+":"+ip)
 		}
-	}
-	return out
-}
-
-// secretRefs and configRefs give a service's secrets and configs one type.
-func secretRefs(in []types.ServiceSecretConfig) []types.FileReferenceConfig {
-	out := make([]types.FileReferenceConfig, len(in))
-	for i, r := range in {
-		out[i] = types.FileReferenceConfig(r)
-	}
-	return out
-}
-
-func configRefs(in []types.ServiceConfigObjConfig) []types.FileReferenceConfig {
-	out := make([]types.FileReferenceConfig, len(in))
-	for i, r := range in {
-		out[i] = types.FileReferenceConfig(r)
-	}
-	return out
-}
-
-// fileMounts map secrets or configs onto files in the container: at
-// target, or dir/<target> for a relative one, or dir/<source>.
-func (p *problems) fileMounts(in []types.FileReferenceConfig, dir string, at []step) []topology.FileMount {
-	var out []topology.FileMount
-	for i, r := range in {
-		p.unmapped(r, "file", sub(at, index(i)))
-		m := topology.FileMount{Source: r.Source, Target: r.Target}
-		switch {
-		case m.Target == "":
-			m.Target = dir + r.Source
-		case !strings.HasPrefix(m.Target, "/"):
-			m.Target = dir + m.Target
-		}
-		if r.Mode != nil {
-			if *r.Mode < 0 || *r.Mode > 0o7777 {
-				p.at(sub(at, index(i), key("mode")), "%s: not a file mode", fmt.Sprintf("%#o", int64(*r.Mode)))
-			}
-			mode := int(*r.Mode)
-			m.Mode = &mode
-		}
-		out = append(out, m)
 	}
 	return out
 }

@@ -29,6 +29,8 @@ var kinds = map[string]reflect.Type{
 	"restart_policy": reflect.TypeFor[types.RestartPolicy](),
 	"healthcheck":    reflect.TypeFor[types.HealthCheckConfig](),
 	"file":           reflect.TypeFor[types.FileReferenceConfig](),
+	"inline":         reflect.TypeFor[types.FileReferenceConfig](),
+	"logging":        reflect.TypeFor[types.LoggingConfig](),
 	"depends_on":     reflect.TypeFor[types.ServiceDependency](),
 	"top.network":    reflect.TypeFor[types.NetworkConfig](),
 	"ipam":           reflect.TypeFor[types.IPAMConfig](),

@@ -1,12 +1,8 @@
-// Checks of the whole mapped project, as chainctl's topologies get them: host port clashes, container names, cycles through calls; and the port budget checked before compose-go expands ranges.
+// Checks of the whole mapped project: container names, then topology.Problems (host port clashes, cycles through calls) at their lines; and the port budget checked before compose-go expands ranges.
 
 package compose
 
 import (
-	"maps"
-	"net"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/chainctl/chainctl/internal/topology"
@@ -38,66 +34,7 @@ func (p *problems) validate(t *topology.Topology) {
 		}
 		names[svc.ContainerName] = name
 	}
-	p.checkPorts(t)
-	p.checkCycles(t)
-}
-
-// checkPorts refuses a host port published twice (an unspecified address
-// such as 0.0.0.0 clashes with every address) and a fixed host port on a
-// replicated service.
-func (p *problems) checkPorts(t *topology.Topology) {
-	type bind struct {
-		port  uint64
-		proto string
-	}
-	byIP := map[bind]map[string]string{} // the entry publishing on each address
-	for _, name := range t.ServiceNames() {
-		svc := t.Services[name]
-		for i, port := range svc.Ports {
-			if port.HostPort == "" {
-				continue
-			}
-			at := keys("services", name, "ports")
-			shown := render(sub(at, index(i)))
-			at = sub(at, index(i))
-			if svc.Replicas > 1 && width(port.HostPort) < svc.Replicas*width(port.ContainerPort) {
-				p.atFile(at, nil, shown, "host port "+port.HostPort+" on a service with "+strconv.Itoa(svc.Replicas)+
-					" replicas: they cannot all bind it (publish only the container port, or a host range with a port for each)")
-			}
-			lo, hi, _ := nat.ParsePortRange(port.HostPort)
-			ip := net.ParseIP(port.HostIP)
-			for n := lo; n <= hi; n++ {
-				b := bind{n, port.Protocol}
-				if byIP[b] == nil {
-					byIP[b] = map[string]string{}
-				}
-				if owner := clash(byIP[b], ip); owner != "" {
-					p.atFile(at, nil, shown, "host port "+net.JoinHostPort(port.HostIP, strconv.FormatUint(n, 10))+"/"+port.Protocol+" is already published by "+owner)
-					break
-				}
-				byIP[b][ip.String()] = shown
-			}
-		}
-	}
-}
-
-// clash is the entry already publishing on ip, or on every address.
-func clash(owners map[string]string, ip net.IP) string {
-	if ip.IsUnspecified() {
-		for _, k := range slices.Sorted(maps.Keys(owners)) {
-			return owners[k]
-		}
-		return ""
-	}
-	if o := owners[ip.String()]; o != "" {
-		return o
-	}
-	for k, o := range owners {
-		if net.ParseIP(k).IsUnspecified() {
-			return o
-		}
-	}
-	return ""
+	p.problems(t)
 }
 
 // width is the number of ports in a range; 0 for "".
@@ -112,40 +49,18 @@ func width(r string) int {
 	return int(hi-lo) + 1
 }
 
-// checkCycles refuses services that depend on each other in a circle
-// through a call (compose-go has refused a circle of depends_on alone).
-func (p *problems) checkCycles(t *topology.Topology) {
-	state := map[string]int{} // 1: on the path, 2: done
-	var path []string
-	var visit func(string) []string
-	visit = func(v string) []string {
-		state[v] = 1
-		path = append(path, v)
-		for _, w := range t.Dependencies(v) {
-			switch state[w] {
-			case 1:
-				i := slices.Index(path, w)
-				return append(append([]string{}, path[i:]...), w)
-			case 0:
-				if c := visit(w); c != nil {
-					return c
-				}
+// problems records topology.Problems at their lines: a host port at its
+// entry; a dependency cycle at a call on it (x-chainctl.calls), as
+// compose-go has refused a circle of depends_on alone.
+func (p *problems) problems(t *topology.Topology) {
+	for _, pr := range t.Problems() {
+		switch {
+		case pr.Cycle != nil:
+			if i := callEdge(t, pr.Cycle); i >= 0 {
+				p.at(sub(keys("services", pr.Cycle[i], extensionKey, "calls"), mentions(pr.Cycle[i+1])), "%s", pr.Msg)
 			}
-		}
-		path = path[:len(path)-1]
-		state[v] = 2
-		return nil
-	}
-	for _, name := range t.ServiceNames() {
-		if state[name] != 0 {
-			continue
-		}
-		path = nil
-		if c := visit(name); c != nil {
-			if i := callEdge(t, c); i >= 0 {
-				p.at(sub(keys("services", c[i], extensionKey, "calls"), mentions(c[i+1])), "dependency cycle: %s", strings.Join(c, " -> "))
-			}
-			return // one cycle is enough to fix; others may share it
+		case pr.Port >= 0:
+			p.atFile(sub(keys("services", pr.Service, "ports"), index(pr.Port)), nil, pr.Path, pr.Msg)
 		}
 	}
 }

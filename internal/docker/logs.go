@@ -52,7 +52,7 @@ func (b *Backend) containerLogs(ctx context.Context, c container.Summary, opts e
 		ShowStdout: true, ShowStderr: true, Follow: opts.Follow, Tail: opts.Tail, Since: opts.Since,
 	})
 	if err != nil {
-		return fmt.Errorf("logs of %s: %w", engine.NameOf(c), err)
+		return logsError(c, err)
 	}
 	defer rc.Close()
 	if err := engine.CopyLines(multiplexed(c, rc), prefix, out); err != nil && ctx.Err() == nil {

@@ -136,6 +136,8 @@ func networkModeRefused(svc *topology.Service, mode string) error {
 		return nil
 	case svc.NetworkMode == "none":
 		return fmt.Errorf("service %s has network_mode none: it has no network to break with --mode %s; break it with kill, stop, pause, remove or restart", svc.Name, mode)
+	case svc.NetworkMode == "bridge":
+		return fmt.Errorf("service %s has network_mode bridge: it is on the engine's default bridge, not a project network, so --mode %s is refused on it; break it with kill, stop, pause, remove or restart", svc.Name, mode)
 	case svc.NetworkMode == "host":
 		return fmt.Errorf("service %s has network_mode host: --mode %s would change this machine's own network; chainctl refuses it, break it with kill, stop, pause, remove or restart", svc.Name, mode)
 	case networkModeService(svc) != "":

@@ -54,6 +54,17 @@ func applyRunHost(host *container.HostConfig, run *topology.Run) {
 	host.Runtime = run.Runtime
 	host.GroupAdd = run.GroupAdd
 	host.MemoryReservation = run.MemoryReservation
+	host.CPUShares = run.CPUShares
+	host.IpcMode = container.IpcMode(run.Ipc)
+	host.PidMode = container.PidMode(run.Pid)
+	host.UsernsMode = container.UsernsMode(run.UsernsMode)
+	if l := run.Logging; l != nil {
+		// chainctl logs reads through the engine: json-file, local and
+		// journald read back, and other drivers through the engine's
+		// dual-logging cache (20.10 and later) unless it is disabled;
+		// none never does (see unreadableLogs).
+		host.LogConfig = container.LogConfig{Type: l.Driver, Config: l.Options}
+	}
 	if run.PidsLimit != 0 { // -1 is unlimited, as in compose
 		limit := run.PidsLimit
 		host.PidsLimit = &limit

@@ -44,11 +44,12 @@ func composeTopology() *topology.Topology {
 			DNS:     []string{"9.9.9.9"}, DNSSearch: []string{"example.test"}, DNSOpt: []string{"ndots:2"},
 			ExtraHosts: []string{"gw:10.0.0.1"}, ShmSize: 64 << 20, Platform: "linux/arm64/v8", Runtime: "runc",
 			StdinOpen: true, Tty: true, MacAddress: "02:42:ac:11:00:42", GroupAdd: []string{"1234"}, PidsLimit: 50,
-			MemoryReservation: 32 << 20,
-			Networks:          []topology.NetworkAttach{{Key: "front", Aliases: []string{"www"}, IPv4Address: "172.30.0.10"}, {Key: "back"}},
-			Links:             []string{"db:database"},
-			Secrets:           []topology.FileMount{{Source: "token"}},
-			Configs:           []topology.FileMount{{Source: "conf", Target: "etc/app.conf"}, {Source: "inline", Target: "/inline.txt", Mode: &mode}},
+			MemoryReservation: 32 << 20, CPUShares: 256, Ipc: "private", Pid: "host", UsernsMode: "host",
+			Logging:  &topology.Logging{Driver: "local", Options: map[string]string{"max-size": "5m"}},
+			Networks: []topology.NetworkAttach{{Key: "front", Aliases: []string{"www"}, IPv4Address: "172.30.0.10"}, {Key: "back"}},
+			Links:    []string{"db:database"},
+			Secrets:  []topology.FileMount{{Source: "token"}},
+			Configs:  []topology.FileMount{{Source: "conf", Target: "etc/app.conf"}, {Source: "inline", Target: "/inline.txt", Mode: &mode}},
 		}}
 	db := &topology.Service{Name: "db", Image: "img", Replicas: 2, Run: topology.Run{Networks: []topology.NetworkAttach{{Key: "back"}}}}
 	side := &topology.Service{Name: "side", Image: "img", Replicas: 1, Run: topology.Run{NetworkMode: "service:web"}}
@@ -80,6 +81,10 @@ func TestBuildSpecMapsTheRunFields(t *testing.T) {
 	if host.Init == nil || !*host.Init || host.ShmSize != 64<<20 || host.Runtime != "runc" || host.MemoryReservation != 32<<20 ||
 		host.PidsLimit == nil || *host.PidsLimit != 50 || !slices.Equal(host.GroupAdd, []string{"1234"}) {
 		t.Errorf("host config = %+v", host)
+	}
+	if host.CPUShares != 256 || host.IpcMode != "private" || host.PidMode != "host" || host.UsernsMode != "host" ||
+		host.LogConfig.Type != "local" || host.LogConfig.Config["max-size"] != "5m" {
+		t.Errorf("cpu shares %d, ipc %q, pid %q, userns %q, log config %+v", host.CPUShares, host.IpcMode, host.PidMode, host.UsernsMode, host.LogConfig)
 	}
 	if host.Tmpfs["/run"] != "size=64m,mode=1777" || host.Tmpfs["/tmp"] != "" || len(host.Tmpfs) != 2 {
 		t.Errorf("tmpfs = %v", host.Tmpfs)
@@ -197,6 +202,9 @@ func TestConfigHashCoversTheComposeFields(t *testing.T) {
 		"the stop signal":                func(t *topology.Topology) { t.Services["web"].StopSignal = "SIGQUIT" },
 		"a tmpfs mount's size":           func(t *topology.Topology) { t.Services["web"].Volumes[4].TmpfsSize = 2 << 20 },
 		"the linked service's replicas":  func(t *topology.Topology) { t.Services["db"].Replicas = 3 },
+		"the cpu shares":                 func(t *topology.Topology) { t.Services["web"].CPUShares = 1024 },
+		"the ipc mode":                   func(t *topology.Topology) { t.Services["web"].Ipc = "shareable" },
+		"a log option":                   func(t *topology.Topology) { t.Services["web"].Logging.Options["max-file"] = "2" },
 	}
 	for what, change := range changes {
 		if hash(change) == base {

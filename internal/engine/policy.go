@@ -14,7 +14,7 @@ import (
 // permission is an explicit flag of `up`.
 type Policy struct {
 	AllowPrivileged bool // privileged containers, cap_add ALL or SYS_ADMIN
-	AllowHostAccess bool // binds (secret and config files too) of /, the Docker socket or a directory holding it, and the host's system directories; network_mode host
+	AllowHostAccess bool // binds (secret and config files too) of /, the Docker socket or a directory holding it, and the host's system directories; network_mode, ipc, pid or userns_mode host
 }
 
 // dockerSockets are the host paths that hand a container the engine itself.
@@ -57,13 +57,28 @@ func (p Policy) Check(t *topology.Topology, daemonHost ...string) []error {
 	return errs
 }
 
+// hostNamespaces are the host's namespaces a service may ask to share,
+// and what each hands it.
+var hostNamespaces = []struct {
+	key  string
+	mode func(*topology.Service) string
+	what string
+}{
+	{"network_mode", func(s *topology.Service) string { return s.NetworkMode }, "the host's network stack, every port and interface of this machine"},
+	{"ipc", func(s *topology.Service) string { return s.Ipc }, "the host's shared memory, semaphores and message queues"},
+	{"pid", func(s *topology.Service) string { return s.Pid }, "every process of this machine, to see and signal"},
+	{"userns_mode", func(s *topology.Service) string { return s.UsernsMode }, "the host's user namespace: root in the container is root on this machine when the engine remaps users"},
+}
+
 // hostAccessOf lists what of the host a service reaches without
 // --allow-host-access: binds, secret and config files (bind-mounted too)
-// and the host's network namespace.
+// and the host's network, IPC, PID and user namespaces.
 func hostAccessOf(t *topology.Topology, svc *topology.Service, sockets []string) []error {
 	var errs []error
-	if svc.NetworkMode == "host" {
-		errs = append(errs, fmt.Errorf("service %s asks for network_mode host (the host's network stack, every port and interface of this machine): pass --allow-host-access to allow it", svc.Name))
+	for _, ns := range hostNamespaces {
+		if ns.mode(svc) == "host" {
+			errs = append(errs, fmt.Errorf("service %s asks for %s host (%s): pass --allow-host-access to allow it", svc.Name, ns.key, ns.what))
+		}
 	}
 	for _, m := range svc.Volumes {
 		if m.Type == topology.MountVolume || m.Type == topology.MountTmpfs { // anything else is created as a bind (Mounts)

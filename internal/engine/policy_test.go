@@ -201,3 +201,27 @@ func TestHostAccessOfComposeFields(t *testing.T) {
 		t.Errorf("--allow-host-access still refuses: %v", errs)
 	}
 }
+
+// ipc, pid and userns_mode host share the host's namespaces: host access,
+// like network_mode host; the other modes are not.
+func TestHostAccessOfHostNamespaces(t *testing.T) {
+	top := &topology.Topology{Name: "p", Services: map[string]*topology.Service{
+		"a": {Name: "a", Image: "img", Replicas: 1, Run: topology.Run{Ipc: "host", Pid: "host", UsernsMode: "host"}},
+		"b": {Name: "b", Image: "img", Replicas: 1, Run: topology.Run{Ipc: "shareable", NetworkMode: "bridge"}},
+	}}
+	var got []string
+	for _, e := range (engine.Policy{}).Check(top) {
+		got = append(got, e.Error())
+	}
+	want := []string{
+		"service a asks for ipc host (the host's shared memory, semaphores and message queues): pass --allow-host-access to allow it",
+		"service a asks for pid host (every process of this machine, to see and signal): pass --allow-host-access to allow it",
+		"service a asks for userns_mode host (the host's user namespace: root in the container is root on this machine when the engine remaps users): pass --allow-host-access to allow it",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if errs := (engine.Policy{AllowHostAccess: true}).Check(top); len(errs) != 0 {
+		t.Errorf("--allow-host-access still refuses: %v", errs)
+	}
+}

@@ -284,3 +284,34 @@ func TestBuildDockerfileOutsideContext(t *testing.T) {
 		t.Errorf("want /ctx/a.txt, and neither x.log nor the Dockerfile sent as %s", bc.dockerfile)
 	}
 }
+
+// dockerfile_inline builds as a Dockerfile in the directory would; the
+// inline text and chainctl's own .dockerignore stay out of COPY.
+func TestBuildDockerfileInline(t *testing.T) {
+	m, cli, rec := testImages(t)
+	project := enginetest.Project(t)
+	dir := writeTree(t, map[string]string{"a.txt": "a"})
+	staticHello(t, dir)
+	top := buildTopology(project, dir, topology.Build{DockerfileInline: "FROM scratch\nCOPY . /ctx/\nCOPY hello /hello\nENTRYPOINT [\"/hello\"]\n"})
+	img := project + "-web"
+	var ids []string
+	removeImages(t, cli, &ids, img)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	got, err := m.Prepare(ctx, top, engine.UpOptions{})
+	if err != nil {
+		t.Fatalf("build: %v\n%s", err, rec)
+	}
+	ids = append(ids, got[img])
+	bc, err := newBuildContext(top.Services["web"].Build)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := created(t, cli, img)
+	if !hasPath(t, cli, id, "/ctx/a.txt") || hasPath(t, cli, id, "/ctx/"+bc.dockerfile) || hasPath(t, cli, id, "/ctx/.dockerignore") {
+		t.Errorf("want /ctx/a.txt, and neither the inline Dockerfile (%s) nor .dockerignore", bc.dockerfile)
+	}
+	if out := runToEnd(t, cli, id); !strings.HasPrefix(out, "hello from uid") {
+		t.Errorf("the built image printed %q", out)
+	}
+}

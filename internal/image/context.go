@@ -29,12 +29,12 @@ const dockerignore = ".dockerignore"
 type buildContext struct {
 	dir        string // absolute, symlinks resolved
 	dockerfile string // the name the engine reads, relative to dir, with slashes
-	// outside is the Dockerfile's content when it lies outside dir: it is
-	// sent under a content-derived name that .dockerignore then hides
-	// from COPY, as the docker CLI does.
+	// outside is the Dockerfile's content when it lies outside dir or is
+	// given inline: it is sent under a content-derived name that
+	// .dockerignore then hides from COPY, as the docker CLI does.
 	outside  []byte
 	ignore   []byte    // .dockerignore as found (nil: none)
-	modTime  time.Time // of the outside Dockerfile: what the files chainctl adds carry
+	modTime  time.Time // of the outside Dockerfile (the epoch for an inline one): what the files chainctl adds carry
 	excludes []string
 }
 
@@ -55,8 +55,15 @@ func newBuildContext(b *topology.Build) (*buildContext, error) {
 		return nil, fmt.Errorf("build context %s: not a directory", b.Context)
 	}
 	bc := &buildContext{dir: dir}
-	if err := bc.findDockerfile(b.Dockerfile); err != nil {
-		return nil, err
+	switch {
+	case b.DockerfileInline != "" && b.Dockerfile != "":
+		return nil, fmt.Errorf("build of %s: dockerfile and dockerfile_inline are mutually exclusive: set one", b.Context)
+	case b.DockerfileInline != "":
+		bc.inline(b.DockerfileInline)
+	default:
+		if err := bc.findDockerfile(b.Dockerfile); err != nil {
+			return nil, err
+		}
 	}
 	if err := bc.readIgnore(); err != nil {
 		return nil, err
@@ -92,10 +99,25 @@ func (bc *buildContext) findDockerfile(name string) error {
 		return fmt.Errorf("Dockerfile %s: %w", path, err)
 	}
 	bc.modTime = fi.ModTime().Truncate(time.Second)
+	bc.bringIn(content)
+	return nil
+}
+
+// inline takes a dockerfile_inline: sent as a Dockerfile from outside the
+// directory is, as compose sends it to the classic builder. The files
+// chainctl adds then carry the Unix epoch, so that the same text hits the
+// build cache.
+func (bc *buildContext) inline(text string) {
+	bc.modTime = time.Unix(0, 0)
+	bc.bringIn([]byte(text))
+}
+
+// bringIn sends content as the Dockerfile under a name derived from it,
+// which the .dockerignore sent with it hides from COPY.
+func (bc *buildContext) bringIn(content []byte) {
 	sum := sha256.Sum256(content)
 	bc.outside = content
 	bc.dockerfile = ".dockerfile." + hex.EncodeToString(sum[:])[:20]
-	return nil
 }
 
 // readIgnore reads .dockerignore and keeps the Dockerfile and the ignore
@@ -143,7 +165,11 @@ func (bc *buildContext) write(w io.Writer) error {
 		return err
 	}
 	if bc.outside != nil {
-		ignore := append(append([]byte(nil), bc.ignore...), []byte("\n"+bc.dockerfile+"\n")...)
+		ignore := bc.ignore
+		if ignore == nil { // a .dockerignore of chainctl's own hides itself too, as the docker CLI's does
+			ignore = []byte(dockerignore)
+		}
+		ignore = append(append([]byte(nil), ignore...), []byte("\n"+bc.dockerfile+"\n")...)
 		for _, f := range []struct {
 			name string
 			data []byte

@@ -141,6 +141,35 @@ func TestContextDockerfileOutside(t *testing.T) {
 	}
 }
 
+// An inline Dockerfile is sent as one from outside is: under a name of
+// its content, hidden by the .dockerignore sent with it, which hides
+// itself when the directory has none, as the docker CLI writes it.
+func TestContextDockerfileInline(t *testing.T) {
+	dir := writeTree(t, map[string]string{"main.go": "package main", "Dockerfile": "FROM busybox\n"})
+	text := "FROM scratch\nCOPY . /ctx/\n"
+	bc, hdrs, data := tarOf(t, &topology.Build{Context: dir, DockerfileInline: text})
+	if !strings.HasPrefix(bc.dockerfile, ".dockerfile.") || data[bc.dockerfile] != text {
+		t.Fatalf("sent as %q with %q", bc.dockerfile, data[bc.dockerfile])
+	}
+	if want := ".dockerignore\n" + bc.dockerfile + "\n"; data[".dockerignore"] != want {
+		t.Errorf(".dockerignore sent as %q, want %q", data[".dockerignore"], want)
+	}
+	if hdrs["main.go"] == nil || hdrs["Dockerfile"] == nil {
+		t.Errorf("tar holds %v", names(hdrs))
+	}
+	bc2, hdrs2, _ := tarOf(t, &topology.Build{Context: dir, DockerfileInline: text})
+	if bc2.dockerfile != bc.dockerfile || !hdrs2[bc.dockerfile].ModTime.Equal(hdrs[bc.dockerfile].ModTime) {
+		t.Errorf("the same text is sent as %s then %s", bc.dockerfile, bc2.dockerfile)
+	}
+	if bc3, _, _ := tarOf(t, &topology.Build{Context: dir, DockerfileInline: text + "USER 1\n"}); bc3.dockerfile == bc.dockerfile {
+		t.Errorf("another text keeps the name %s", bc.dockerfile)
+	}
+	_, err := newBuildContext(&topology.Build{Context: dir, Dockerfile: "Dockerfile", DockerfileInline: text})
+	if err == nil || !strings.Contains(err.Error(), "mutually exclusive") {
+		t.Errorf("both Dockerfiles: %v", err)
+	}
+}
+
 func TestContextErrors(t *testing.T) {
 	dir := writeTree(t, map[string]string{"Dockerfile": "FROM scratch\n"})
 	for name, b := range map[string]topology.Build{

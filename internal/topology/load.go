@@ -106,8 +106,8 @@ type ref struct {
 
 // published is one host port entry of a service, where it was written.
 type published struct {
-	port    Port
 	service string
+	index   int // in the service's Ports
 	line    int
 	path    string
 }

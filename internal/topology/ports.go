@@ -46,7 +46,7 @@ func (d *decoder) ports(n *yaml.Node, p, service string) []Port {
 			continue
 		}
 		if port.HostPort != "" {
-			d.published = append(d.published, published{port: port, service: service, line: c.Line, path: path})
+			d.published = append(d.published, published{service: service, index: len(out), line: c.Line, path: path})
 		}
 		out = append(out, port)
 	}

@@ -52,9 +52,26 @@ type Run struct {
 	PidsLimit  int64             `json:"pids_limit,omitempty"`
 	// MemoryReservation is deploy.resources.reservations.memory, bytes.
 	MemoryReservation int64 `json:"memory_reservation,omitempty"`
+	// CPUShares is the relative CPU weight (the engine's default is 1024).
+	CPUShares int64 `json:"cpu_shares,omitempty"`
 
-	// NetworkMode is "none", "host" or "service:<name>"; with it the
-	// service joins no project network.
+	// Ipc, Pid and UsernsMode are the container's IPC, PID and user
+	// namespace modes ("" is the engine's default). "host" shares the
+	// host's, which is host access; ipc also takes none, private and
+	// shareable.
+	Ipc        string `json:"ipc,omitempty"`
+	Pid        string `json:"pid,omitempty"`
+	UsernsMode string `json:"userns_mode,omitempty"`
+	// Logging is the container's log driver and its options; nil is the
+	// engine's default. chainctl logs reads through the engine, which can
+	// read json-file, local and journald back (and, on Engine 20.10 and
+	// later, other drivers through its dual-logging cache, unless that is
+	// disabled), never none.
+	Logging *Logging `json:"logging,omitempty"`
+
+	// NetworkMode is "none", "host", "bridge" (the engine's default
+	// bridge network) or "service:<name>"; with it the service joins no
+	// project network.
 	NetworkMode string `json:"network_mode,omitempty"`
 	// Networks are the project networks the service joins, by key of
 	// Topology.Networks ("default" is Topology.Network); nil: the default
@@ -76,11 +93,21 @@ type Run struct {
 // Build is how to make a service's image: ImageBuild with a tar of
 // Context (minus what .dockerignore excludes).
 type Build struct {
-	Context    string            `json:"context"`              // absolute directory
-	Dockerfile string            `json:"dockerfile,omitempty"` // relative to Context; "" is Dockerfile
-	Args       map[string]string `json:"args,omitempty"`
-	Target     string            `json:"target,omitempty"`
-	Labels     map[string]string `json:"labels,omitempty"`
+	Context    string `json:"context"`              // absolute directory
+	Dockerfile string `json:"dockerfile,omitempty"` // relative to Context; "" is Dockerfile
+	// DockerfileInline is the Dockerfile itself (dockerfile_inline:),
+	// sent in the context under a generated name; Dockerfile is then "".
+	DockerfileInline string            `json:"dockerfile_inline,omitempty"`
+	Args             map[string]string `json:"args,omitempty"`
+	Target           string            `json:"target,omitempty"`
+	Labels           map[string]string `json:"labels,omitempty"`
+}
+
+// Logging is a container's log driver ("" is the engine's default) and
+// the driver's options.
+type Logging struct {
+	Driver  string            `json:"driver,omitempty"`
+	Options map[string]string `json:"options,omitempty"`
 }
 
 // NetworkAttach is one network a service joins.

@@ -48,7 +48,7 @@ func newUpCmd(g *globals) *cobra.Command {
 	fl.StringVar(&f.pull, "pull", "", "pull images: always, missing or never (default: each service's pull_policy, else missing)")
 	_ = cmd.RegisterFlagCompletionFunc("pull", cobra.FixedCompletions([]string{engine.PullAlways, engine.PullMissing, engine.PullNever}, cobra.ShellCompDirectiveNoFileComp))
 	fl.BoolVar(&f.policy.AllowPrivileged, "allow-privileged", false, "allow services that ask for privileged, cap_add ALL or SYS_ADMIN")
-	fl.BoolVar(&f.policy.AllowHostAccess, "allow-host-access", false, "allow bind mounts of the host's /, the Docker socket or a directory holding it, and /etc, /proc, /sys, /dev, /boot, /root")
+	fl.BoolVar(&f.policy.AllowHostAccess, "allow-host-access", false, "allow bind mounts of the host's /, the Docker socket or a directory holding it, and /etc, /proc, /sys, /dev, /boot, /root; and network_mode, ipc, pid or userns_mode host")
 	fl.StringVar(&f.engine, "engine", "", "where to run: docker (containers on this engine) or swarm (services on the swarm this engine manages); default: where the project runs, else docker")
 	fl.StringVar(&f.endpointMode, "endpoint-mode", "", "swarm: vip or dnsrr for every service (dnsrr where the kernel has no IPVS)")
 	fl.StringVar(&f.publishMode, "publish-mode", "", "swarm: ingress or host for every published port (host where the kernel has no IPVS)")
