@@ -96,7 +96,7 @@ func newRootCmd(g *globals) *cobra.Command {
 	root.AddCommand(newVersionCmd(g), newLsCmd(g), newExperimentCmd(g))
 	for _, cmd := range []*cobra.Command{
 		newConfigCmd(g), newBuildCmd(g), newUpCmd(g), newDownCmd(g), newPSCmd(g), newLogsCmd(g),
-		newBreakCmd(g), newHealCmd(g), newPartitionCmd(g), newCallCmd(g), newExportCmd(g),
+		newBreakCmd(g), newHealCmd(g), newPartitionCmd(g), newCallCmd(g), newExportCmd(g), newGraphCmd(g),
 	} {
 		addFileFlag(cmd, g)
 		root.AddCommand(cmd)
