@@ -122,12 +122,13 @@ func (s *chaosState) refuseNetworkModes(reps []replica, mode string) error {
 
 // Break injects a fault into the target replicas through the Engine API.
 // Replicas that are already broken are left as they are.
-func (b *Backend) Break(ctx context.Context, project string, targets []engine.Target, opts engine.BreakOptions) (*engine.BreakResult, error) {
+func (b *Backend) Break(ctx context.Context, project string, targets []engine.Target, opts engine.BreakOptions) (res *engine.BreakResult, err error) {
 	s, opts, done, err := engine.BeginBreak(ctx, b.c, b, project, opts, b.chaosState)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
+	defer func() { b.recordBreak(ctx, project, opts, res, err) }() // for chainctl events
 	reps, err := s.selectReplicas(targets)
 	if err != nil {
 		return nil, err
@@ -143,7 +144,7 @@ func (b *Backend) Break(ctx context.Context, project string, targets []engine.Ta
 		}
 		return b.netBreak(ctx, s, reps, opts)
 	}
-	res := &engine.BreakResult{AffectedByName: map[string][]string{}}
+	res = &engine.BreakResult{AffectedByName: map[string][]string{}}
 	var todo []replica
 	for _, r := range reps {
 		if f := s.fault(r); f != engine.FaultNone {

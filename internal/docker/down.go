@@ -117,6 +117,11 @@ func (b *Backend) downPass(ctx context.Context, project string, opts engine.Down
 		return found, errors.Join(append(errs, err)...)
 	}
 	for _, v := range vs {
+		if isRecord(v) { // chainctl's record of a break or heal: gone with the project, not one of its volumes
+			found = true
+			errs = append(errs, b.removeRecord(ctx, v.Name))
+			continue
+		}
 		if opts.KeepVolumes && v.Labels[engine.LabelSpec] == "" || external["volume:"+v.Name] {
 			continue // data is kept (the topology record goes with the project), and an external volume is never ours
 		}

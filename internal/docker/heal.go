@@ -18,12 +18,13 @@ import (
 
 // Heal undoes whatever fault each replica of the services shows (all
 // services when none is named) and waits until they are healthy again.
-func (b *Backend) Heal(ctx context.Context, project string, services []string, opts engine.HealOptions) (*engine.HealResult, error) {
+func (b *Backend) Heal(ctx context.Context, project string, services []string, opts engine.HealOptions) (res *engine.HealResult, err error) {
 	s, opts, done, err := engine.BeginHeal(ctx, b.c, project, opts, b.chaosState)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
+	defer func() { b.recordHeal(ctx, project, res, err) }() // for chainctl events
 	netHealed, err := b.netHeal(ctx, project, services, opts.Partition)
 	if err != nil || opts.Partition {
 		return &engine.HealResult{Healed: netHealed}, err
@@ -39,7 +40,7 @@ func (b *Backend) Heal(ctx context.Context, project string, services []string, o
 	if err != nil {
 		return nil, err
 	}
-	res := &engine.HealResult{Healed: netHealed}
+	res = &engine.HealResult{Healed: netHealed}
 	var items []*healItem
 	for _, r := range reps {
 		if f := s.fault(r); f == engine.FaultNone || f == engine.FaultRestarting || f == faultCompleted {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/swarm"
@@ -76,6 +77,13 @@ type SwarmAPI interface {
 	ConfigRemove(ctx context.Context, id string) error
 }
 
+// ObserveAPI is what events and stats read: the engine's event stream and
+// each container's resource use.
+type ObserveAPI interface {
+	Events(ctx context.Context, opts events.ListOptions) (<-chan events.Message, <-chan error)
+	ContainerStats(ctx context.Context, id string, stream bool) (container.StatsResponseReader, error)
+}
+
 // SystemAPI is the connection itself.
 type SystemAPI interface {
 	Ping(ctx context.Context) (types.Ping, error)
@@ -92,5 +100,6 @@ type Client interface {
 	VolumeAPI
 	ImageAPI
 	SwarmAPI
+	ObserveAPI
 	SystemAPI
 }
