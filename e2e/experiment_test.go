@@ -125,14 +125,17 @@ func TestExperimentMeasuresAKill(t *testing.T) {
 	}
 }
 
+// The delay (500 ms) stands well clear of the hypothesis (300 ms), and the
+// hypothesis of what a loaded 2-core CI machine does without a fault (p99
+// seen up to ~150 ms while the whole suite runs in parallel).
 func TestExperimentDelayRaisesP99InItsWindowOnly(t *testing.T) {
 	t.Parallel()
 	p := newProject(t)
 	file := writeExperiment(t, writeTopology(t, p, fastChain), `name: slow-b
 load: {entry: a, rate: 100/s}
-steady_state: ["p99 <= 100ms"]
+steady_state: ["p99 <= 300ms"]
 method:
-  - {at: 3s, break: b, mode: delay, delay: 200ms, for: 2s}
+  - {at: 3s, break: b, mode: delay, delay: 500ms, for: 2s}
 duration: 9s
 `)
 	out := filepath.Join(t.TempDir(), "j.json")
@@ -144,8 +147,8 @@ duration: 9s
 		t.Fatalf("phases %+v", j.Phases)
 	}
 	before, during, after := j.Phases[0].P99MS, j.Phases[1].P99MS, j.Phases[2].P99MS
-	if during < 200 || before > 100 || after > 100 {
-		t.Errorf("p99 before %.1f, during %.1f, after %.1f ms: want ≥ 200 ms during the delay only", before, during, after)
+	if during < 500 || before > 300 || after > 300 {
+		t.Errorf("p99 before %.1f, during %.1f, after %.1f ms: want ≥ 500 ms during the delay only", before, during, after)
 	}
 }
 
