@@ -57,6 +57,7 @@ func (p *problems) load(ctx context.Context, env types.Mapping, o Options) *type
 		details.ConfigFiles = append(details.ConfigFiles, types.ConfigFile{Filename: f.abs, Content: f.data})
 	}
 	name, explicit := p.projectName(o, env, details.WorkingDir)
+	p.checkEnvFileEntries()
 	if len(p.errs) > 0 {
 		return nil
 	}
@@ -69,7 +70,11 @@ func (p *problems) load(ctx context.Context, env types.Mapping, o Options) *type
 		loader.WithProfiles(profiles(o, env)),
 		loader.WithoutUnnecessaryResources,
 	}
-	dict, err := loader.LoadModelWithContext(ctx, details, fns...)
+	var dict map[string]any
+	err := p.guarded(func() (err error) {
+		dict, err = loader.LoadModelWithContext(ctx, details, fns...)
+		return err
+	})
 	if err != nil {
 		p.compose(err)
 		return nil
@@ -78,13 +83,20 @@ func (p *problems) load(ctx context.Context, env types.Mapping, o Options) *type
 	backup := deepClone(dict).(map[string]any)
 	opts := loader.ToOptions(&details, fns)
 	opts.SetProjectName(name, true)
-	project, err := loader.ModelToProject(dict, opts, details)
+	var project *types.Project
+	err = p.guarded(func() (err error) {
+		project, err = loader.ModelToProject(dict, opts, details)
+		return err
+	})
 	if err == nil {
 		return project
 	}
 	p.compose(err)
 	opts.SkipConsistencyCheck = true
-	project, err = loader.ModelToProject(backup, opts, details)
+	err = p.guarded(func() (err error) {
+		project, err = loader.ModelToProject(backup, opts, details)
+		return err
+	})
 	if err != nil {
 		p.compose(err)
 		return nil
