@@ -97,7 +97,7 @@ func newRootCmd(g *globals) *cobra.Command {
 	for _, cmd := range []*cobra.Command{
 		newConfigCmd(g), newBuildCmd(g), newUpCmd(g), newDownCmd(g), newPSCmd(g), newLogsCmd(g),
 		newBreakCmd(g), newHealCmd(g), newPartitionCmd(g), newCallCmd(g), newExportCmd(g), newGraphCmd(g),
-		newEventsCmd(g), newStatsCmd(g),
+		newEventsCmd(g), newStatsCmd(g), newDashboardCmd(g),
 	} {
 		addFileFlag(cmd, g)
 		root.AddCommand(cmd)
