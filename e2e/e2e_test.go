@@ -77,9 +77,17 @@ func chainctl(t *testing.T, args ...string) result {
 
 func chainctlEnv(t *testing.T, env []string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	return runChainctl(t, "", 2*time.Minute, env, args...)
+}
+
+// runChainctl runs the binary from dir ("": the test's own), with env
+// added to the test's environment, within the deadline.
+func runChainctl(t *testing.T, dir string, within time.Duration, env []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), within)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, chainctlBin, args...)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

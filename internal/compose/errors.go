@@ -189,36 +189,21 @@ func (p *problems) serviceWith(k, sub string, ok func(string) bool) []step {
 
 // serviceEntry is serviceWith's path, nil when no service has one.
 func (p *problems) serviceEntry(k, sub string, ok func(string) bool) []step {
-	for _, f := range p.src.files {
-		if f.root == nil {
-			continue
-		}
-		services := field(f.root, "services")
-		if services == nil || services.Kind != yaml.MappingNode {
-			continue
-		}
-		for _, svc := range mapPairs(services) {
-			v := yamlnode.Resolve(svc.Val)
-			if v.Kind != yaml.MappingNode {
-				continue
+	var found []step
+	eachService(p.src.files, func(_ *source, svcAt []step, v *yaml.Node) bool {
+		fieldEntries(v, k, svcAt, func(n *yaml.Node, at []step) {
+			if found == nil && n.Kind == yaml.ScalarNode && ok(n.Value) {
+				found = at
 			}
-			var found []step
-			fieldEntries(v, k, keys("services", svc.Key.Value), func(n *yaml.Node, at []step) {
-				if found == nil && n.Kind == yaml.ScalarNode && ok(n.Value) {
+			if n.Kind == yaml.MappingNode && found == nil && sub != "" {
+				if s := field(n, sub); s != nil && s.Kind == yaml.ScalarNode && ok(s.Value) {
 					found = at
 				}
-				if n.Kind == yaml.MappingNode && found == nil && sub != "" {
-					if s := field(n, sub); s != nil && s.Kind == yaml.ScalarNode && ok(s.Value) {
-						found = at
-					}
-				}
-			})
-			if found != nil {
-				return found
 			}
-		}
-	}
-	return nil
+		})
+		return found == nil
+	})
+	return found
 }
 
 // atEnvLine records a problem of an env file at its own line: the .env

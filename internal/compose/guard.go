@@ -6,41 +6,27 @@ import (
 	"fmt"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/chainctl/chainctl/internal/yamlnode"
 )
 
 // checkEnvFileEntries refuses what compose-go v2.16.2 panics on (found by
 // FuzzLoadCompose): an env_file entry that is null, or a mapping whose
 // path is not a file name.
 func (p *problems) checkEnvFileEntries() {
-	for _, f := range p.src.files[:p.src.main] {
-		if f.root == nil {
-			continue
-		}
-		svcs := field(yamlnode.Resolve(f.root), "services")
-		if svcs == nil || svcs.Kind != yaml.MappingNode {
-			continue
-		}
-		for _, svc := range mapPairs(svcs) {
-			v := yamlnode.Resolve(svc.Val)
-			if v.Kind != yaml.MappingNode {
-				continue
+	eachService(p.src.files[:p.src.main], func(f *source, svcAt []step, v *yaml.Node) bool {
+		fieldEntries(v, "env_file", svcAt, func(e *yaml.Node, at []step) {
+			if e.Kind == yaml.MappingNode {
+				path := field(e, "path")
+				if path == nil || path.Kind != yaml.ScalarNode || path.Tag == "!!null" {
+					p.atFile(append(at, key("path")), f, render(append(at, key("path"))), "want the env file's name")
+				}
+				return
 			}
-			fieldEntries(v, "env_file", keys("services", svc.Key.Value), func(e *yaml.Node, at []step) {
-				if e.Kind == yaml.MappingNode {
-					path := field(e, "path")
-					if path == nil || path.Kind != yaml.ScalarNode || path.Tag == "!!null" {
-						p.atFile(append(at, key("path")), f, render(append(at, key("path"))), "want the env file's name")
-					}
-					return
-				}
-				if e.Kind == yaml.ScalarNode && e.Tag == "!!null" {
-					p.atFile(at, f, render(at), "want the env file's name, or a mapping with its path")
-				}
-			})
-		}
-	}
+			if e.Kind == yaml.ScalarNode && e.Tag == "!!null" {
+				p.atFile(at, f, render(at), "want the env file's name, or a mapping with its path")
+			}
+		})
+		return true
+	})
 }
 
 // guarded runs a compose-go call; a panic in it is an error naming the

@@ -286,3 +286,26 @@ func isListField(k string) bool {
 	}
 	return false
 }
+
+// eachService calls fn on every service mapping of files, with its path
+// (services.<name>), until fn returns false.
+func eachService(files []*source, fn func(f *source, at []step, v *yaml.Node) bool) {
+	for _, f := range files {
+		if f.root == nil {
+			continue
+		}
+		services := field(yamlnode.Resolve(f.root), "services")
+		if services == nil || services.Kind != yaml.MappingNode {
+			continue
+		}
+		for _, svc := range mapPairs(services) {
+			v := yamlnode.Resolve(svc.Val)
+			if v.Kind != yaml.MappingNode {
+				continue
+			}
+			if !fn(f, keys("services", svc.Key.Value), v) {
+				return
+			}
+		}
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/chainctl/chainctl/internal/topology"
-	"github.com/chainctl/chainctl/internal/yamlnode"
 	"github.com/compose-spec/compose-go/v2/template"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/go-connections/nat"
@@ -81,27 +80,15 @@ func callEdge(t *topology.Topology, c []string) int {
 // publish more than maxPorts ports in all.
 func (p *problems) portBudget(env types.Mapping) {
 	left := maxPorts
-	for _, f := range p.src.files {
-		if f.root == nil {
-			continue
-		}
-		services := field(f.root, "services")
-		if services == nil || services.Kind != yaml.MappingNode {
-			continue
-		}
-		for _, svc := range mapPairs(services) {
-			v := yamlnode.Resolve(svc.Val)
-			if v.Kind != yaml.MappingNode {
-				continue
+	eachService(p.src.files, func(_ *source, svcAt []step, v *yaml.Node) bool {
+		fieldEntries(v, "ports", svcAt, func(n *yaml.Node, at []step) {
+			if left -= portCount(n, env); left < 0 {
+				p.at(at, "the project publishes more than %d ports in all, the limit", maxPorts)
+				left = maxPorts
 			}
-			fieldEntries(v, "ports", keys("services", svc.Key.Value), func(n *yaml.Node, at []step) {
-				if left -= portCount(n, env); left < 0 {
-					p.at(at, "the project publishes more than %d ports in all, the limit", maxPorts)
-					left = maxPorts
-				}
-			})
-		}
-	}
+		})
+		return true
+	})
 }
 
 // portCount is how many ports an entry's ranges cover, at most.
