@@ -74,7 +74,7 @@ func runDashboard(ctx context.Context, g *globals, f dashboardFlags, args []stri
 	}
 	defer s.close()
 	if t == nil {
-		if t, err = dashboardTopology(ctx, s); err != nil {
+		if t, _, err = runningTopology(ctx, s, "give the project's FILE to watch it come up"); err != nil {
 			return err
 		}
 	}
@@ -96,28 +96,4 @@ func eventSource(o engine.Observer) dashboard.EventSource {
 		return nil
 	}
 	return o
-}
-
-// dashboardTopology is the topology the running project was brought up
-// with, or its name alone (the graph then comes from ps).
-func dashboardTopology(ctx context.Context, s *session) (*topology.Topology, error) {
-	t := &topology.Topology{Name: s.Project}
-	if r, ok := s.Backend.(topologyRecorder); ok {
-		rt, err := r.Topology(ctx, s.Project)
-		if err != nil {
-			return nil, fmt.Errorf("reading the topology project %s was brought up with: %w", s.Project, err)
-		}
-		t = rt
-	}
-	if len(t.Services) > 0 {
-		return t, nil
-	}
-	rows, err := s.PS(ctx, s.Project)
-	if err != nil {
-		return nil, err
-	}
-	if len(rows) == 0 {
-		return nil, fmt.Errorf("project %s has nothing on the engine: `chainctl ls` lists the projects, or give the project's FILE to watch it come up", s.Project)
-	}
-	return t, nil
 }

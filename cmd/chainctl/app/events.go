@@ -48,9 +48,9 @@ func runEvents(cmd *cobra.Command, g *globals, f eventsFlags) error {
 		return err
 	}
 	defer s.close()
-	obs, ok := s.Backend.(engine.Observer)
-	if !ok {
-		return fmt.Errorf("events: not on the %s backend yet (project %s runs there)", s.Kind(), s.Project)
+	obs, err := s.observer("events")
+	if err != nil {
+		return err
 	}
 	enc := json.NewEncoder(g.stdout)
 	err = obs.Events(ctx, s.Project, opts, func(e engine.Event) error {
@@ -64,4 +64,14 @@ func runEvents(cmd *cobra.Command, g *globals, f eventsFlags) error {
 		return nil // Ctrl-C is how one stops following
 	}
 	return err
+}
+
+// observer is the session's backend as an engine.Observer, for the verb
+// that needs its events or stats.
+func (s *session) observer(verb string) (engine.Observer, error) {
+	obs, ok := s.Backend.(engine.Observer)
+	if !ok {
+		return nil, fmt.Errorf("%s: not on the %s backend yet (project %s runs there)", verb, s.Kind(), s.Project)
+	}
+	return obs, nil
 }

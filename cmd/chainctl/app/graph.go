@@ -122,6 +122,21 @@ func (g *globals) runningGraph(ctx context.Context) (*topology.Topology, []engin
 		return nil, nil, err
 	}
 	defer s.close()
+	t, rows, err := runningTopology(ctx, s, "give the project's FILE")
+	if err != nil {
+		return nil, nil, err
+	}
+	if rows == nil {
+		rows = []engine.ContainerStatus{}
+	}
+	return t, rows, nil
+}
+
+// runningTopology is the topology a running project was brought up with
+// (its name alone where the backend records none: the graph then comes
+// from ps) and ps's rows; a project with neither is an error ending in
+// hint.
+func runningTopology(ctx context.Context, s *session, hint string) (*topology.Topology, []engine.ContainerStatus, error) {
 	rows, err := s.PS(ctx, s.Project)
 	if err != nil {
 		return nil, nil, err
@@ -129,14 +144,11 @@ func (g *globals) runningGraph(ctx context.Context) (*topology.Topology, []engin
 	t := &topology.Topology{Name: s.Project}
 	if r, ok := s.Backend.(topologyRecorder); ok {
 		if t, err = r.Topology(ctx, s.Project); err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("reading the topology project %s was brought up with: %w", s.Project, err)
 		}
 	}
 	if len(rows) == 0 && len(t.Services) == 0 {
-		return nil, nil, fmt.Errorf("project %s has nothing on the engine: `chainctl ls` lists the projects, or give the project's FILE", s.Project)
-	}
-	if rows == nil {
-		rows = []engine.ContainerStatus{}
+		return nil, nil, fmt.Errorf("project %s has nothing on the engine: `chainctl ls` lists the projects, or %s", s.Project, hint)
 	}
 	return t, rows, nil
 }

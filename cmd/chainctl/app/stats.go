@@ -39,9 +39,9 @@ func runStats(cmd *cobra.Command, g *globals, f statsFlags) error {
 		return err
 	}
 	defer s.close()
-	obs, ok := s.Backend.(engine.Observer)
-	if !ok {
-		return fmt.Errorf("stats: not on the %s backend yet (project %s runs there)", s.Kind(), s.Project)
+	obs, err := s.observer("stats")
+	if err != nil {
+		return err
 	}
 	// On a terminal each sample redraws the screen; piped, samples follow
 	// each other, a blank line apart.
