@@ -121,16 +121,28 @@ func (e *privateEngine) forgetZombieContainerd(t *testing.T) {
 	if err != nil {
 		return
 	}
-	stat, err := os.ReadFile("/proc/" + strings.TrimSpace(string(b)) + "/stat")
-	if err != nil {
-		return // no such process: dockerd sees that by itself
-	}
-	// pid (comm) state ...: the state follows the last parenthesis.
-	if f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:])); len(f) > 0 && f[0] == "Z" {
-		t.Logf("the killed engine's containerd %s is a zombie nobody reaps: forget its pidfile", strings.TrimSpace(string(b)))
-		if err := os.Remove(pidfile); err != nil {
-			t.Fatal(err)
+	pid := strings.TrimSpace(string(b))
+	// The parent-death signal is delivered, not yet acted on, when the
+	// killed dockerd is gone: wait until containerd is gone or a zombie.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		stat, err := os.ReadFile("/proc/" + pid + "/stat")
+		if err != nil {
+			return // no such process: dockerd sees that by itself
 		}
+		// pid (comm) state ...: the state follows the last parenthesis.
+		if f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:])); len(f) > 0 && f[0] == "Z" {
+			t.Logf("the killed engine's containerd %s is a zombie nobody reaps: forget its pidfile", pid)
+			if err := os.Remove(pidfile); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Logf("the killed engine's containerd %s still runs 10s after it", pid)
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
