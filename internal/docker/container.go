@@ -30,7 +30,9 @@ func (b *Backend) removeContainer(ctx context.Context, c container.Summary, grac
 		}
 	}
 	// Force also covers a paused container, which cannot take SIGTERM.
-	err := b.api.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	err := b.limits.removes.Do(ctx, func() error {
+		return b.api.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	})
 	if !engine.Gone(err) {
 		b.c.Fail("container", name, err)
 		return fmt.Errorf("remove container %s: %w", name, err)

@@ -27,12 +27,28 @@ type Backend struct {
 	c      *engine.Conn
 	api    api
 	images *image.Images // builds and pulls, in up's preflight and for chainctl build
+	limits limits
+}
+
+// limits bound the heavy engine calls in flight at once, each kind on its
+// own measured latency: a dockerd on a small machine given 200 starts at
+// once only queues them until the last run out of time (issue 17).
+type limits struct {
+	creates, starts, removes *engine.Limiter
+}
+
+func newLimits() limits {
+	return limits{
+		creates: engine.NewLimiter(16, 4, 128),
+		starts:  engine.NewLimiter(8, 2, 64),
+		removes: engine.NewLimiter(16, 4, 128),
+	}
 }
 
 // New is the docker backend on the connection c; it pulls anonymously
 // until WithCredentials.
 func New(c *engine.Conn) *Backend {
-	b := &Backend{c: c, api: c.API}
+	b := &Backend{c: c, api: c.API, limits: newLimits()}
 	b.images = image.New(image.ClientOf(c.API), connProgress{c}, nil).WithLock(c.Lock)
 	return b
 }

@@ -4,6 +4,7 @@ package docker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -244,14 +245,22 @@ func (r *upRun) prepare(ctx context.Context, p *upPlan, s *step) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	cctx, cancel := r.b.c.Detached(ctx)
-	defer cancel()
-	id, err := r.b.createReplica(cctx, s.spec, func(x string) string {
-		if steps := p.steps[x]; len(steps) > 0 {
-			return steps[0].id
-		}
-		return ""
+	var id string
+	err := r.b.limits.creates.Do(ctx, func() error {
+		cctx, cancel := r.b.c.Detached(ctx)
+		defer cancel()
+		var err error
+		id, err = r.b.createReplica(cctx, s.spec, func(x string) string {
+			if steps := p.steps[x]; len(steps) > 0 {
+				return steps[0].id
+			}
+			return ""
+		})
+		return err
 	})
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil && id == "" {
+		return err // never sent: the up stopped while it waited for a slot
+	}
 	if id != "" {
 		s.id = id
 		r.mu.Lock()

@@ -206,9 +206,16 @@ func (r *upRun) start(ctx context.Context, s *step) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		cctx, cancel := r.b.c.Detached(ctx)
-		defer cancel()
-		if err := r.b.api.ContainerStart(cctx, s.id, container.StartOptions{}); err != nil {
+		// The call's time runs from when it is sent, not from when it queued.
+		err := r.b.limits.starts.Do(ctx, func() error {
+			cctx, cancel := r.b.c.Detached(ctx)
+			defer cancel()
+			return r.b.api.ContainerStart(cctx, s.id, container.StartOptions{})
+		})
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			return err // never sent: the up stopped while it waited for a slot
+		}
+		if err != nil {
 			r.b.c.Fail("container", name, err)
 			return startError(s.spec, r.b.c.CallErr(err))
 		}
