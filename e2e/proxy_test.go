@@ -139,7 +139,7 @@ func TestHealthFailuresAndTimeoutsRollBack(t *testing.T) {
 		name, health, flags, want string
 	}{
 		{"never-healthy", `{test: ["CMD", "/link", "-no-such-flag"], interval: 300ms, timeout: 1s, retries: 2, start_period: 100ms}`, "", "is unhealthy: last probe said: exit"},
-		{"wait-times-out", `{test: ["CMD", "/link", "-health"], interval: 1m, timeout: 1s, retries: 2}`, "--wait-timeout=2s", "not ready after 2s: last seen health: starting"},
+		{"wait-times-out", `{test: ["CMD", "/link", "-health"], interval: 1m, timeout: 1s, retries: 2}`, "--wait-timeout=2s", "not ready, and no service became ready in 2s: last seen health: starting"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

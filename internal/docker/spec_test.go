@@ -170,3 +170,44 @@ func TestLateProbesAreToldApartFromFailingOnes(t *testing.T) {
 		}
 	}
 }
+
+// A container the list showed as failed is looked at again: one that runs
+// healthy by now (the list, read under load, was behind) or is unhealthy
+// only through late probes is waited for, and the error for the others
+// says what is true of them, never "exited" for one that runs.
+func TestFailedIsCheckedAgainstTheInspect(t *testing.T) {
+	late := []*container.HealthcheckResult{{ExitCode: -1, Output: "Health check exceeded timeout (1s)"}}
+	refused := []*container.HealthcheckResult{{ExitCode: 1, Output: "connection refused"}}
+	ins := func(running bool, health string, log []*container.HealthcheckResult, code int) container.InspectResponse {
+		st := &container.State{Running: running, ExitCode: code}
+		if health != "" {
+			st.Health = &container.Health{Status: health, Log: log}
+		}
+		return container.InspectResponse{ContainerJSONBase: &container.ContainerJSONBase{State: st}}
+	}
+	c := container.Summary{Names: []string{"/p-s041-1"}, Labels: map[string]string{"io.chainctl.service": "s041"}, Status: "Up 30 seconds (unhealthy)"}
+	for _, tc := range []struct {
+		what      string
+		ins       container.InspectResponse
+		notFailed bool
+		says      string
+	}{
+		{"healthy by now", ins(true, container.Healthy, nil, 0), true, ""},
+		{"starting again", ins(true, container.Starting, nil, 0), true, ""},
+		{"unhealthy through late probes", ins(true, container.Unhealthy, late, 0), true, ""},
+		{"unhealthy on the service's word", ins(true, container.Unhealthy, refused, 0), false, "is unhealthy: last probe said: exit 1: connection refused"},
+		{"exited", ins(false, container.Unhealthy, refused, 3), false, "exited with code 3; last log lines:\n  boom"},
+		{"no healthcheck, running", ins(true, "", nil, 0), false, "failed: Up 30 seconds (unhealthy)"},
+	} {
+		if got := notFailed(tc.ins); got != tc.notFailed {
+			t.Errorf("%s: notFailed = %v, want %v", tc.what, got, tc.notFailed)
+		}
+		if tc.notFailed {
+			continue
+		}
+		err := explainFailure(c, tc.ins, nil, false, "  boom")
+		if !strings.Contains(err.Error(), "service s041 (p-s041-1) "+tc.says) {
+			t.Errorf("%s: error %q, want it to say %q", tc.what, err, tc.says)
+		}
+	}
+}

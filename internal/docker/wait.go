@@ -72,8 +72,17 @@ func judgeAs(c container.Summary, failOnUnhealthy, oneShot bool) (readiness, str
 	return pending, c.State
 }
 
-// waitReady polls until every container in ids (id → name) is running and
-// healthy, one fails, or timeout passes. The error says what was last seen.
+// waitReady polls until every container in ids (id → name) has been
+// running and healthy, one fails, or timeout passes with none becoming
+// ready. The error says what was last seen.
+//
+// A container counts once it was seen ready: under load its later probes
+// may run late and flap it, which is the engine's state, not the service's
+// (compose's --wait counts each container once too). The timeout runs from
+// the last container that became ready, not from the start: 200 services
+// on 2 cores come up steadily but slowly, and a stall is what the timeout
+// is for.
+//
 // A freshly started container that turns unhealthy has failed; one being
 // healed (unpaused, reconnected) is unhealthy until its next probe passes,
 // so heal waits instead (failOnUnhealthy false). The containers of the
@@ -81,8 +90,10 @@ func judgeAs(c container.Summary, failOnUnhealthy, oneShot bool) (readiness, str
 func (b *Backend) waitReady(ctx context.Context, project string, ids map[string]string, timeout time.Duration, failOnUnhealthy bool, oneShot map[string]bool) error {
 	last := map[string]string{}
 	reported := map[string]string{}
+	done := map[string]bool{}
+	progressed := time.Now()
 	var byID map[string]container.Summary
-	err := engine.Poll(ctx, engine.PollInterval, time.Now().Add(timeout), func() (bool, error) {
+	err := engine.Poll(ctx, engine.PollInterval, time.Now().Add(time.Duration(len(ids)+1)*timeout), func() (bool, error) {
 		cs, err := engine.Containers(ctx, b.api, project)
 		if err != nil {
 			return false, err
@@ -93,6 +104,9 @@ func (b *Backend) waitReady(ctx context.Context, project string, ids map[string]
 		}
 		waiting := 0
 		for id, name := range ids {
+			if done[id] {
+				continue
+			}
 			c, ok := byID[id]
 			if !ok {
 				return false, fmt.Errorf("%s was removed while chainctl waited for it", name)
@@ -104,62 +118,70 @@ func (b *Backend) waitReady(ctx context.Context, project string, ids map[string]
 				b.c.Progress.Report(progress.Event{Kind: "container", Resource: name, Status: seen, Done: state == ready, Failed: state == failed})
 			}
 			switch state {
+			case ready:
+				done[id] = true
+				progressed = time.Now()
 			case failed:
-				if b.probesLate(ctx, c) {
-					waiting++ // the engine, not the service: wait the probes out
+				ins, err := b.api.ContainerInspect(ctx, c.ID)
+				if err == nil && notFailed(ins) {
+					waiting++ // the list was behind, or the engine, not the service, failed the probes: wait
 					continue
 				}
-				return false, b.explainFailure(ctx, c, oneShot[c.Labels[engine.LabelService]])
+				return false, explainFailure(c, ins, err, oneShot[c.Labels[engine.LabelService]], b.tailLogs(ctx, c, 5))
 			case pending:
 				waiting++
 			}
 		}
+		if waiting > 0 && time.Since(progressed) > timeout {
+			return false, engine.ErrPollDeadline
+		}
 		return waiting == 0, nil
 	})
 	if errors.Is(err, engine.ErrPollDeadline) {
-		return b.explainTimeout(ctx, ids, byID, last, timeout, oneShot)
+		return b.explainTimeout(ctx, ids, byID, done, last, timeout, oneShot)
 	}
 	return err
 }
 
-// explainFailure says why a container stopped being a candidate: its exit
-// code and last log lines, or its last health probe.
-func (b *Backend) explainFailure(ctx context.Context, c container.Summary, oneShot bool) error {
+// notFailed reports whether a container the list showed as failed is not,
+// on a closer look: it runs and is healthy or still starting by now (the
+// list, read under load, was behind its inspect), or it is unhealthy only
+// through probes the engine could not run in time (timed out, or their
+// exec was lost), as when it is saturated, rather than answers the service
+// gave. A probe that answered with a failure still fails the up at once.
+func notFailed(ins container.InspectResponse) bool {
+	if ins.State == nil || !ins.State.Running || ins.State.Health == nil {
+		return false
+	}
+	return ins.State.Health.Status != container.Unhealthy || lateFailures(ins.State.Health.Log)
+}
+
+// explainFailure says why a container stopped being a candidate, from its
+// inspect (ins, or the error that inspecting it gave): its exit code and
+// last log lines (logs), or its last health probe.
+func explainFailure(c container.Summary, ins container.InspectResponse, inspectErr error, oneShot bool, logs string) error {
 	name, svc := engine.NameOf(c), c.Labels[engine.LabelService]
-	ins, err := b.api.ContainerInspect(ctx, c.ID)
-	if err != nil {
+	if inspectErr != nil || ins.State == nil {
 		return fmt.Errorf("service %s (%s) failed: %s", svc, name, c.Status)
 	}
-	if ins.State != nil && ins.State.Running && ins.State.Health != nil && ins.State.Health.Status == "unhealthy" {
+	if ins.State.Running && ins.State.Health != nil {
 		return fmt.Errorf("service %s (%s) is unhealthy: last probe said: %s", svc, name, lastProbe(ins))
 	}
-	code := 0
-	if ins.State != nil {
-		code = ins.State.ExitCode
+	if ins.State.Running || ins.State.Restarting {
+		return fmt.Errorf("service %s (%s) failed: %s", svc, name, c.Status)
 	}
+	code := ins.State.ExitCode
 	msg := fmt.Sprintf("service %s (%s) exited with code %d", svc, name, code)
 	if oneShot {
 		msg = fmt.Sprintf("one-shot service %s (%s) exited with code %d, and its dependents start only once it exits 0", svc, name, code)
 	}
-	if ins.State != nil && ins.State.Error != "" {
+	if ins.State.Error != "" {
 		msg += ": " + ins.State.Error
 	}
-	if logs := b.tailLogs(ctx, c, 5); logs != "" {
+	if logs != "" {
 		msg += "; last log lines:\n" + logs
 	}
 	return errors.New(msg)
-}
-
-// probesLate reports whether an unhealthy container's failing probes are
-// ones the engine could not run in time (timed out, or their exec was
-// lost), as when it is saturated, rather than answers the service gave.
-// A probe that answered with a failure still fails the up at once.
-func (b *Backend) probesLate(ctx context.Context, c container.Summary) bool {
-	if c.State != container.StateRunning {
-		return false
-	}
-	ins, err := b.api.ContainerInspect(ctx, c.ID)
-	return err == nil && ins.State != nil && ins.State.Health != nil && lateFailures(ins.State.Health.Log)
 }
 
 // lateFailures: every probe since the last one that passed failed for
@@ -178,14 +200,14 @@ func lateFailures(log []*container.HealthcheckResult) bool {
 	return failing > 0
 }
 
-func (b *Backend) explainTimeout(ctx context.Context, ids map[string]string, byID map[string]container.Summary, last map[string]string, timeout time.Duration, oneShot map[string]bool) error {
+func (b *Backend) explainTimeout(ctx context.Context, ids map[string]string, byID map[string]container.Summary, done map[string]bool, last map[string]string, timeout time.Duration, oneShot map[string]bool) error {
 	var msgs []string
 	for id, name := range ids {
 		c := byID[id]
-		if st, _ := judgeAs(c, false, oneShot[c.Labels[engine.LabelService]]); st == ready {
+		if done[id] {
 			continue
 		}
-		msg := fmt.Sprintf("service %s (%s) not ready after %s: last seen %s", c.Labels[engine.LabelService], name, timeout, last[name])
+		msg := fmt.Sprintf("service %s (%s) not ready, and no service became ready in %s: last seen %s", c.Labels[engine.LabelService], name, timeout, last[name])
 		if ins, err := b.api.ContainerInspect(ctx, id); err == nil && ins.State != nil && ins.State.Health != nil {
 			msg += "; last probe said: " + lastProbe(ins)
 		}
