@@ -6,8 +6,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
@@ -120,6 +123,42 @@ func (r *upRun) preflight(ctx context.Context, all []container.Summary) error {
 	return errors.Join(errs...)
 }
 
+// removeCreated removes the containers this run created: each is killed
+// (no grace period: it was never in service) and its exit awaited before
+// it is removed, rather than force-removed while it runs; the removals
+// share the backend's adaptive bound. One the list does not show (gone,
+// or its create landed after the list) is force-removed by ID.
+func (r *upRun) removeCreated(ctx context.Context) error {
+	if len(r.createdContainers) == 0 {
+		return nil
+	}
+	created := map[string]bool{}
+	for _, id := range r.createdContainers {
+		created[id] = true
+	}
+	var mine []container.Summary
+	if cs, err := engine.Containers(ctx, r.b.api, r.t.Name); err == nil {
+		for _, c := range cs {
+			if created[c.ID] {
+				mine = append(mine, c)
+				delete(created, c.ID)
+			}
+		}
+	}
+	zero := time.Duration(0)
+	errs := []error{engine.Parallel(mine, func(c container.Summary) error { return r.b.removeContainer(ctx, c, &zero) })}
+	errs = append(errs, engine.Parallel(slices.Sorted(maps.Keys(created)), func(id string) error {
+		err := r.b.limits.removes.Do(ctx, func() error {
+			return r.b.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+		})
+		if engine.Gone(err) {
+			return nil
+		}
+		return fmt.Errorf("remove container %s: %w", id[:12], err)
+	}))
+	return errors.Join(errs...)
+}
+
 // rollback removes what this run created, newest first, on a context of its
 // own so that it also runs after Ctrl-C.
 func (r *upRun) rollback() error {
@@ -128,13 +167,7 @@ func (r *upRun) rollback() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var errs []error
-	errs = append(errs, engine.Parallel(r.createdContainers, func(id string) error {
-		err := r.b.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
-		if engine.Gone(err) {
-			return nil
-		}
-		return fmt.Errorf("remove container %s: %w", id[:12], err)
-	}))
+	errs = append(errs, r.removeCreated(ctx))
 	errs = append(errs, r.restoreAside(ctx))
 	errs = append(errs, engine.Parallel(r.createdVolumes, func(name string) error {
 		err := r.b.api.VolumeRemove(ctx, name, true)
