@@ -51,6 +51,7 @@ type live struct {
 	size      sizeFunc
 	lines     map[string]*liveLine
 	order     []*liveLine // first-seen order
+	first     time.Time   // the first event's time, where the totals' clock starts
 	drawn     int         // lines drawn by the last frame, where the cursor goes back up to
 	buf       bytes.Buffer
 	ticker    *time.Ticker
@@ -62,6 +63,7 @@ type live struct {
 type liveLine struct {
 	ev      Event
 	started time.Time
+	changed time.Time // when its status last changed: what "still changing" means
 	ended   time.Time
 }
 
@@ -98,11 +100,17 @@ func (l *live) Report(e Event) {
 	key := e.Kind + " " + e.Resource
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.first.IsZero() {
+		l.first = e.Time
+	}
 	ln, ok := l.lines[key]
 	if !ok {
 		ln = &liveLine{started: e.Time}
 		l.lines[key] = ln
 		l.order = append(l.order, ln)
+	}
+	if !ok || ln.ev.Status != e.Status || ln.ev.Done != e.Done || ln.ev.Failed != e.Failed {
+		ln.changed = e.Time
 	}
 	ln.ev = e
 	if e.Done || e.Failed {
@@ -149,12 +157,17 @@ func (l *live) redraw() {
 }
 
 // frame is the text of one frame: the lines chosen to fit height, each cut
-// to width, and a summary of the hidden ones if any are.
+// to width. When some are left out, the frame opens with the totals of
+// every kind and ends with a count of the hidden lines, as compose's
+// progress does for a project taller than the terminal.
 func (l *live) frame(width, height int, now time.Time) []string {
 	all := append([]*liveLine(nil), l.order...)
 	sort.SliceStable(all, func(i, j int) bool { return all[i].started.Before(all[j].started) })
 	shown, hidden, summary := pick(all, height)
-	out := make([]string, 0, len(shown)+1)
+	out := make([]string, 0, len(shown)+2)
+	if summary && withTotals(height) {
+		out = append(out, fit(totals(all, l.first, now), width))
+	}
 	for _, ln := range shown {
 		out = append(out, fit(ln.text(now), width))
 	}
@@ -162,6 +175,70 @@ func (l *live) frame(width, height int, now time.Time) []string {
 		out = append(out, fit(hidden.String(), width))
 	}
 	return out
+}
+
+// totals is the frame's opening line when it cannot show every line: per
+// kind, in first-seen order, how many are done of how many, and how many
+// are in progress or failed; then the time since the first event.
+func totals(lines []*liveLine, first time.Time, now time.Time) string {
+	type count struct{ all, done, working, failed int }
+	var kinds []string
+	end := first // when nothing is in progress, the clock stops at the last end
+	busy := false
+	by := map[string]*count{}
+	for _, ln := range lines {
+		c := by[ln.ev.Kind]
+		if c == nil {
+			c = &count{}
+			by[ln.ev.Kind] = c
+			kinds = append(kinds, ln.ev.Kind)
+		}
+		c.all++
+		switch {
+		case ln.failed():
+			c.failed++
+		case ln.finished():
+			c.done++
+		default:
+			c.working++
+			busy = true
+		}
+		if ln.ended.After(end) {
+			end = ln.ended
+		}
+	}
+	if busy {
+		end = now
+	}
+	mark := "✔"
+	var parts []string
+	for _, k := range kinds {
+		c := by[k]
+		part := fmt.Sprintf("%s %d/%d done", plural(k, c.all), c.done, c.all)
+		if c.working > 0 {
+			part += fmt.Sprintf(", %d in progress", c.working)
+			if mark != "✗" {
+				mark = "⠿"
+			}
+		}
+		if c.failed > 0 {
+			part += fmt.Sprintf(", %d failed", c.failed)
+			mark = "✗"
+		}
+		parts = append(parts, part)
+	}
+	return fmt.Sprintf(" %s %s  %.1fs", mark, strings.Join(parts, " · "), end.Sub(first).Seconds())
+}
+
+// withTotals: a frame that leaves lines out opens with the totals, unless
+// the terminal is so short that they would take the last lines' place.
+func withTotals(height int) bool { return height >= 5 }
+
+func plural(kind string, n int) string {
+	if n == 1 {
+		return kind
+	}
+	return kind + "s"
 }
 
 func (ln *liveLine) text(now time.Time) string {
@@ -202,8 +279,10 @@ func (h hiddenCount) String() string {
 
 // pick chooses the lines of a frame for a terminal of height rows (0 means
 // unlimited). All of them fit in height-1 rows or none are left out.
-// Otherwise one row goes to the summary and the rest, in this order of
-// priority, to failed lines, lines in progress, and the most recently
+// Otherwise two rows go to the totals and the count of hidden lines (only
+// the count on a terminal under 5 rows), and the rest, in this order of priority, to
+// failed lines, lines in progress that changed most recently (a line
+// still "created" while others start is not news), and the most recently
 // finished lines; the chosen ones keep their order in lines.
 func pick(lines []*liveLine, height int) (shown []*liveLine, hidden hiddenCount, summary bool) {
 	rows := height - 1
@@ -221,12 +300,19 @@ func pick(lines []*liveLine, height int) (shown []*liveLine, hidden hiddenCount,
 			working = append(working, i)
 		}
 	}
+	sort.SliceStable(working, func(a, b int) bool {
+		return lines[working[a]].changed.After(lines[working[b]].changed)
+	})
 	sort.SliceStable(finished, func(a, b int) bool {
 		return lines[finished[a]].ended.After(lines[finished[b]].ended)
 	})
 	rank := slices.Concat(failed, working, finished)
 	keep := make([]bool, len(lines))
-	for _, i := range rank[:max(rows-1, 0)] {
+	overhead := 1 // the hidden count
+	if withTotals(height) {
+		overhead = 2 // and the totals
+	}
+	for _, i := range rank[:max(rows-overhead, 0)] {
 		keep[i] = true
 	}
 	for i, ln := range lines {

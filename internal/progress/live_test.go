@@ -18,6 +18,7 @@ import (
 var (
 	liveLineRE    = regexp.MustCompile(`^ ([✔✗⠿]) (\S+) +(\S+) +(\S+) +\d+\.\ds(?:  (.*))?$`)
 	liveSummaryRE = regexp.MustCompile(`^   … (?:(\d+) more failed)?(?:, )?(?:(\d+) more in progress)?(?:, )?(?:(\d+) more done)?$`)
+	liveTotalsRE  = regexp.MustCompile(`^ [✔✗⠿] \S+ \d+/\d+ done.*  \d+\.\ds$`)
 	frameRE       = regexp.MustCompile(`^(?:\x1b\[(\d+)A)?((?:\r\x1b\[2K[^\n\x1b]*\n)*)$`)
 )
 
@@ -48,8 +49,8 @@ func parseFrames(t *testing.T, out string, maxLines int) [][]string {
 		if m[2] != "" {
 			for _, l := range strings.Split(strings.TrimSuffix(m[2], "\n"), "\n") {
 				l = strings.TrimPrefix(l, "\r\x1b[2K")
-				if !liveLineRE.MatchString(l) && !liveSummaryRE.MatchString(l) {
-					t.Errorf("frame %d: line %q is neither a resource nor the summary", i, l)
+				if !liveLineRE.MatchString(l) && !liveSummaryRE.MatchString(l) && !(len(lines) == 0 && liveTotalsRE.MatchString(l)) {
+					t.Errorf("frame %d: line %q is neither a resource, the summary nor (first) the totals", i, l)
 				}
 				lines = append(lines, l)
 			}
@@ -66,12 +67,13 @@ func parseFrames(t *testing.T, out string, maxLines int) [][]string {
 	return frames
 }
 
-// resources names the resource of each resource line, and returns the summary line if any.
+// resources names the resource of each resource line, and returns the
+// summary line (the hidden count) if any; the totals line is neither.
 func resources(lines []string) (names []string, summary string) {
 	for _, l := range lines {
 		if m := liveLineRE.FindStringSubmatch(l); m != nil {
 			names = append(names, m[3])
-		} else {
+		} else if !liveTotalsRE.MatchString(l) {
 			summary = l
 		}
 	}
@@ -126,23 +128,29 @@ func TestLiveFramesFitHeight(t *testing.T) {
 	frames := parseFrames(t, out.String(), height-1)
 	allWorking := false // the frame drawn when all 50 were in progress
 	for _, f := range frames {
-		if names, summary := resources(f); len(names) == height-2 && summary == "   … 42 more in progress" {
+		names, summary := resources(f)
+		// The lines that changed last: s43 to s49.
+		if len(names) == height-3 && names[0] == "s43" && summary == "   … 43 more in progress" &&
+			strings.HasPrefix(f[0], " ⠿ containers 0/50 done, 50 in progress  ") {
 			allWorking = true
 		}
 	}
 	if !allWorking {
-		t.Errorf("no frame shows %d lines in progress and “… 42 more in progress”: %q", height-2, frames)
+		t.Errorf("no frame shows the totals, the %d lines in progress that changed last and “… 43 more in progress”: %q", height-3, frames)
 	}
 	last := frames[len(frames)-1]
 	names, summary := resources(last)
-	if want := []string{"s07", "s20", "s30", "s40", "s46", "s47", "s48", "s49"}; fmt.Sprint(names) != fmt.Sprint(want) {
+	if want := []string{"s07", "s20", "s30", "s40", "s47", "s48", "s49"}; fmt.Sprint(names) != fmt.Sprint(want) {
 		t.Errorf("final frame shows %v, want the failed line, those in progress and the last finished, in order: %v", names, want)
 	}
-	if summary != "   … 42 more done" {
-		t.Errorf("final summary = %q, want “… 42 more done”", summary)
+	if summary != "   … 43 more done" {
+		t.Errorf("final summary = %q, want “… 43 more done”", summary)
 	}
-	if !strings.HasPrefix(last[0], " ✗ container s07") || !strings.HasSuffix(last[0], "  exit 2") {
-		t.Errorf("failed line = %q, want ✗ and its detail", last[0])
+	if want := " ✗ containers 46/50 done, 3 in progress, 1 failed  "; !strings.HasPrefix(last[0], want) {
+		t.Errorf("totals line = %q, want it to start %q", last[0], want)
+	}
+	if !strings.HasPrefix(last[1], " ✗ container s07") || !strings.HasSuffix(last[1], "  exit 2") {
+		t.Errorf("failed line = %q, want ✗ and its detail", last[1])
 	}
 }
 
@@ -151,7 +159,7 @@ func TestPick(t *testing.T) {
 		t0 := time.Now()
 		var lines []*liveLine
 		for i, s := range states {
-			ln := &liveLine{ev: Event{Resource: fmt.Sprintf("r%d", i)}, started: t0.Add(time.Duration(i))}
+			ln := &liveLine{ev: Event{Resource: fmt.Sprintf("r%d", i)}, started: t0.Add(time.Duration(i)), changed: t0.Add(time.Duration(i))}
 			switch s {
 			case 'f':
 				ln.ev.Failed, ln.ended = true, t0.Add(time.Duration(i))
@@ -159,6 +167,8 @@ func TestPick(t *testing.T) {
 				ln.ev.Done, ln.ended = true, t0.Add(time.Duration(i))
 			case 'D': // finished long after the others
 				ln.ev.Done, ln.ended = true, t0.Add(time.Hour)
+			case 'W': // in progress, and changed long after the others
+				ln.changed = t0.Add(time.Hour)
 			}
 			lines = append(lines, ln)
 		}
@@ -172,10 +182,12 @@ func TestPick(t *testing.T) {
 	}{
 		{"dddd", 0, "0123", ""},
 		{"dddd", 5, "0123", ""},
-		{"ddddd", 5, "234", "   … 2 more done"},
+		{"ddddd", 5, "34", "   … 3 more done"},         // with the totals
+		{"wwwwww", 5, "45", "   … 4 more in progress"}, // those that changed last
+		{"wWwwww", 5, "15", "   … 4 more in progress"},
 		{"dDddd", 4, "14", "   … 3 more done"},
 		{"ddwdfdd", 4, "24", "   … 5 more done"},
-		{"wwwwwfd", 4, "05", "   … 4 more in progress, 1 more done"},
+		{"wwwwwfd", 4, "45", "   … 4 more in progress, 1 more done"},
 		{"ffffw", 3, "0", "   … 3 more failed, 1 more in progress"},
 		{"ddd", 1, "", ""},
 	} {
@@ -193,6 +205,9 @@ func TestPick(t *testing.T) {
 		}
 		rows := len(shown)
 		if summary {
+			rows++
+		}
+		if summary && withTotals(tc.height) {
 			rows++
 		}
 		if tc.height > 0 && rows > tc.height-1 {
@@ -220,8 +235,8 @@ func TestLiveShrinkingFrameClearsBelow(t *testing.T) {
 		t.Fatalf("first frame has %d lines, want all 20", n)
 	}
 	last := frames[len(frames)-1]
-	if len(last) != 5 || last[4] != "   … 16 more done" {
-		t.Errorf("frame after the terminal shrank = %q, want 4 lines and “… 16 more done”", last)
+	if len(last) != 5 || last[4] != "   … 17 more done" || !strings.HasPrefix(last[0], " ✔ containers 20/20 done  ") {
+		t.Errorf("frame after the terminal shrank = %q, want the totals, 3 lines and “… 17 more done”", last)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +24,7 @@ import (
 const (
 	helperEnv        = "PROGRESS_HELPER"
 	helperReleaseEnv = "PROGRESS_HELPER_RELEASE" // file whose appearance lets the helper exit
+	helperCountEnv   = "PROGRESS_HELPER_COUNT"   // how many resources it reports
 	helperResources  = 100
 	helperFailed     = "s042"
 	helperMarker     = "DONE"
@@ -35,7 +37,7 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// helperMain reports helperResources containers on the terminal it runs in,
+// helperMain reports helperResources containers (or $PROGRESS_HELPER_COUNT) on the terminal it runs in,
 // ten at a time, one of them failing with a long two-line error, then
 // prints the marker (without a newline, so the screen does not scroll) and
 // waits for the test to have read the screen.
@@ -54,7 +56,11 @@ func helperMain() int {
 			}
 		})
 	}
-	for i := range helperResources {
+	count := helperResources
+	if n, err := strconv.Atoi(os.Getenv(helperCountEnv)); err == nil {
+		count = n
+	}
+	for i := range count {
 		names <- fmt.Sprintf("s%03d", i)
 	}
 	close(names)
@@ -90,15 +96,35 @@ func helperResource(rep Reporter, name string) {
 func TestLiveInTmuxShortPane(t *testing.T) {
 	t.Parallel()
 	const width, height = 100, 24
-	lines := runInTmux(t, width, height)
+	lines := runInTmux(t, width, height, helperResources)
+	checkShortScreen(t, lines, height, helperResources)
+}
+
+// 200 containers on a 24-row terminal: the totals, the lines that matter,
+// and a count of the rest, never 200 lines redrawn.
+func TestLiveInTmuxTwoHundredOnAShortPane(t *testing.T) {
+	t.Parallel()
+	const width, height, count = 120, 24, 200
+	lines := runInTmux(t, width, height, count)
+	checkShortScreen(t, lines, height, count)
+}
+
+// checkShortScreen checks the last frame of count resources on a pane of
+// height rows: the totals first, a full pane of resource lines less the
+// totals, the hidden count and the marker, and the hidden count last.
+func checkShortScreen(t *testing.T, lines []string, height, count int) {
+	t.Helper()
 	if len(lines) > height-1 {
 		t.Errorf("%d progress lines on a %d-row pane, want at most %d", len(lines), height, height-1)
 	}
-	seen := checkScreen(t, lines)
-	if len(seen) != height-2 {
-		t.Errorf("%d resource lines, want %d (a full pane less the summary and the marker)", len(seen), height-2)
+	if want := fmt.Sprintf(" ✗ containers %d/%d done, 1 failed  ", count-1, count); len(lines) == 0 || !strings.HasPrefix(lines[0], want) {
+		t.Errorf("the screen does not open with the totals %q:\n%s", want, strings.Join(lines, "\n"))
 	}
-	wantSummary := fmt.Sprintf("   … %d more done", helperResources-(height-2))
+	seen := checkScreen(t, lines)
+	if len(seen) != height-3 {
+		t.Errorf("%d resource lines, want %d (a full pane less the totals, the summary and the marker)", len(seen), height-3)
+	}
+	wantSummary := fmt.Sprintf("   … %d more done", count-(height-3))
 	if !containsLine(lines, wantSummary) {
 		t.Errorf("no summary line %q on the screen:\n%s", wantSummary, strings.Join(lines, "\n"))
 	}
@@ -107,7 +133,7 @@ func TestLiveInTmuxShortPane(t *testing.T) {
 func TestLiveInTmuxTallPane(t *testing.T) {
 	t.Parallel()
 	const width, height = 100, 120
-	lines := runInTmux(t, width, height)
+	lines := runInTmux(t, width, height, helperResources)
 	seen := checkScreen(t, lines)
 	if len(seen) != helperResources || len(lines) != helperResources {
 		t.Errorf("%d lines naming %d resources on a %d-row pane, want all %d, once each and no summary",
@@ -122,7 +148,7 @@ func checkScreen(t *testing.T, lines []string) map[string]bool {
 	t.Helper()
 	seen := map[string]bool{}
 	for i, l := range lines {
-		if liveSummaryRE.MatchString(l) {
+		if liveSummaryRE.MatchString(l) || (i == 0 && liveTotalsRE.MatchString(l)) {
 			continue
 		}
 		m := liveLineRE.FindStringSubmatch(l)
@@ -162,7 +188,7 @@ var unsafeSocketChars = regexp.MustCompile(`[^A-Za-z0-9-]+`)
 // runInTmux runs the helper in a detached tmux pane of width×height on a
 // private server, waits for its marker and returns every line above the
 // marker, scrollback included, so that lines pushed off the top count too.
-func runInTmux(t *testing.T, width, height int) []string {
+func runInTmux(t *testing.T, width, height, count int) []string {
 	t.Helper()
 	tmuxPath, err := exec.LookPath("tmux")
 	if err != nil {
@@ -195,7 +221,7 @@ func runInTmux(t *testing.T, width, height int) []string {
 		}
 	})
 
-	helper := fmt.Sprintf("exec env %s=1 %s=%s %s -test.run='^$'", helperEnv, helperReleaseEnv, shellQuote(release), shellQuote(exe))
+	helper := fmt.Sprintf("exec env %s=1 %s=%d %s=%s %s -test.run='^$'", helperEnv, helperCountEnv, count, helperReleaseEnv, shellQuote(release), shellQuote(exe))
 	if _, err := tmux("new-session", "-d", "-s", "progress", "-x", fmt.Sprint(width), "-y", fmt.Sprint(height), helper); err != nil {
 		t.Fatal(err)
 	}
