@@ -177,7 +177,7 @@ func (b *Backend) inject(ctx context.Context, s *chaosState, r replica, opts eng
 	case engine.ModeDisconnect:
 		err = b.disconnectAll(ctx, s, c)
 	case engine.ModeRemove:
-		err = b.api.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
+		err = b.removeNow(ctx, c)
 	case engine.ModeRestart:
 		zero := 0 // a crash and a come-back, not a graceful restart
 		err = b.api.ContainerRestart(ctx, c.ID, container.StopOptions{Timeout: &zero})

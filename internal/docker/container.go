@@ -5,6 +5,7 @@ package docker
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -28,6 +29,9 @@ func (b *Backend) removeContainer(ctx context.Context, c container.Summary, grac
 		if err := b.api.ContainerStop(ctx, c.ID, container.StopOptions{Timeout: &secs}); !engine.Gone(err) {
 			return fmt.Errorf("stop container %s: %w", name, err)
 		}
+		if strings.Contains(c.Status, "(health") || strings.Contains(c.Status, "healthy)") {
+			b.awaitExecs(ctx, c.ID)
+		}
 	}
 	// Force also covers a paused container, which cannot take SIGTERM.
 	err := b.limits.removes.Do(ctx, func() error {
@@ -39,6 +43,38 @@ func (b *Backend) removeContainer(ctx context.Context, c container.Summary, grac
 	}
 	b.c.Report("container", name, "removed", true)
 	return nil
+}
+
+// removeNow removes a container abruptly, as `docker rm -f` does, but in
+// the order that never takes dockerd down: SIGKILL and its exit awaited,
+// then its health probes (awaitExecs), then the removal.
+func (b *Backend) removeNow(ctx context.Context, c container.Summary) error {
+	if c.State == container.StateRunning || c.State == container.StateRestarting {
+		zero := 0
+		if err := b.api.ContainerStop(ctx, c.ID, container.StopOptions{Timeout: &zero}); !engine.Gone(err) {
+			return err
+		}
+		b.awaitExecs(ctx, c.ID)
+	}
+	return b.api.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
+}
+
+// execsDrain bounds how long a stopped container's health probes may take
+// to be gone before it is removed anyway.
+const execsDrain = 5 * time.Second
+
+// awaitExecs waits until the stopped container has no exec left (its
+// health probes). dockerd 20.10 panics, and the daemon goes down with
+// every container on it, when a container is removed while a probe of it
+// is between its exec's creation and its start (daemon/exec.go reads the
+// removed container: a nil pointer); on a loaded engine that window is
+// wide, and chainctl saw it twice in one afternoon. A probe that starts
+// after the exit is refused ("not running") and leaves the list.
+func (b *Backend) awaitExecs(ctx context.Context, id string) {
+	_ = engine.Poll(ctx, engine.PollInterval, time.Now().Add(execsDrain), func() (bool, error) {
+		ins, err := b.api.ContainerInspect(ctx, id)
+		return err != nil || len(ins.ExecIDs) == 0, nil
+	})
 }
 
 // graceFor is the override if given, else the service's stop_grace_period

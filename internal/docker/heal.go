@@ -81,7 +81,7 @@ func (b *Backend) healReplica(ctx context.Context, s *chaosState, r replica, fau
 		x := networkModeService(s.t.Services[r.service])
 		if owner := s.replicaOne(x); x != "" && owner != "" && r.c.HostConfig.NetworkMode != "container:"+owner {
 			// Its namespace's owner is a new container: only a new one joins it.
-			if err := b.api.ContainerRemove(ctx, r.c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !engine.Gone(err) {
+			if err := b.removeNow(ctx, *r.c); err != nil && !engine.Gone(err) {
 				return "", "", fmt.Errorf("recreate %s in the namespace of %s: %w", r.name(s.project), x, err)
 			}
 			r.c = nil
