@@ -8,7 +8,7 @@ TOPOLOGY  ?= topologies/abc.yaml
 # The legacy builder needs nothing but the engine: no buildx, no registry.
 export DOCKER_BUILDKIT = 0
 
-.PHONY: all build image up down test test-long test-short fuzz vet fmt bench clean
+.PHONY: all build image up down test test-long test-short fuzz vet fmt bench soak clean
 
 all: build
 
@@ -58,12 +58,21 @@ fmt:
 # Medians and ratios against the raw-API floor and docker compose, one run;
 # then the network faults (bench/netbench: set/heal, delay accuracy, the
 # relay's overhead and throughput), with NETBENCH_FLAGS passed on.
-BENCH_N    ?= 3,20
+BENCH_N    ?= 3,20,100,200
 BENCH_RUNS ?= 5
+BENCH_LARGE_RUNS ?= 1
 NETBENCH_FLAGS ?=
 bench: image
-	$(GO) run ./bench -n $(BENCH_N) -runs $(BENCH_RUNS) -chainctl bin/chainctl
+	$(GO) run ./bench -n $(BENCH_N) -runs $(BENCH_RUNS) -large-runs $(BENCH_LARGE_RUNS) -chainctl bin/chainctl
 	$(GO) run ./bench/netbench -chainctl bin/chainctl $(NETBENCH_FLAGS)
+
+# Up and down again and again, counting what the engine still holds after
+# each down (RELIABILITY.md): 20 cycles of 50 services with the image's
+# probe, then 5 of 200 with a probe every 10 s.
+SOAK_FLAGS ?=
+soak: image
+	$(GO) run ./bench/soak -n 50 -cycles 20 -chainctl bin/chainctl $(SOAK_FLAGS)
+	$(GO) run ./bench/soak -n 200 -cycles 5 -health-interval 10s -chainctl bin/chainctl $(SOAK_FLAGS)
 
 clean:
 	rm -rf bin

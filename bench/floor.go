@@ -48,6 +48,8 @@ func floorUp(ctx context.Context, cli *client.Client, project string, n, basePor
 		cfg := &container.Config{Image: linkImage, Env: env, ExposedPorts: nat.PortSet{port: {}}, Labels: map[string]string{floorLabel: project}}
 		if !health {
 			cfg.Healthcheck = &container.HealthConfig{Test: []string{"NONE"}}
+		} else {
+			cfg.Healthcheck = scaleProbe(n) // nil: the image's own, as in the chainctl topology
 		}
 		resp, err := cli.ContainerCreate(ctx, cfg,
 			&container.HostConfig{
@@ -69,15 +71,21 @@ func floorUp(ctx context.Context, cli *client.Client, project string, n, basePor
 	})
 }
 
-// floorWaitHealthy polls one list call until every container is healthy.
+// floorWaitHealthy polls one list call until every container has been
+// seen healthy (once each: at scale a probe that runs late flaps a healthy
+// container, and chainctl counts each container once too).
 func floorWaitHealthy(ctx context.Context, cli *client.Client, project string, n int) error {
 	f := filters.NewArgs(filters.Arg("label", floorLabel+"="+project), filters.Arg("health", "healthy"))
+	seen := map[string]bool{}
 	for {
 		cs, err := cli.ContainerList(ctx, container.ListOptions{Filters: f})
 		if err != nil {
 			return err
 		}
-		if len(cs) == n {
+		for _, c := range cs {
+			seen[c.ID] = true
+		}
+		if len(seen) == n {
 			return nil
 		}
 		select {

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/docker/docker/client"
@@ -23,14 +24,15 @@ import (
 const linkImage = "chainctl/link:latest"
 
 type config struct {
-	sizes    []int
-	runs     int
-	chainctl string
-	basePort int
-	health   bool
-	ordered  bool
-	compose  []string // the compose command, or nil when none is installed
-	baseline string   // another chainctl binary (an older build) measured in the same runs, or ""
+	sizes     []int
+	runs      int
+	largeRuns int // runs per measurement from scaleFrom services on
+	chainctl  string
+	basePort  int
+	health    bool
+	ordered   bool
+	compose   []string // the compose command, or nil when none is installed
+	baseline  string   // another chainctl binary (an older build) measured in the same runs, or ""
 }
 
 func main() {
@@ -38,6 +40,7 @@ func main() {
 	cfg := config{}
 	flag.StringVar(&sizes, "n", "3,20", "chain lengths, comma-separated")
 	flag.IntVar(&cfg.runs, "runs", 5, "runs per measurement (the median is reported)")
+	flag.IntVar(&cfg.largeRuns, "large-runs", 1, fmt.Sprintf("runs per measurement from N = %d on (a run of N = 200 takes about 10 minutes)", scaleFrom))
 	flag.StringVar(&cfg.chainctl, "chainctl", "bin/chainctl", "chainctl binary")
 	flag.IntVar(&cfg.basePort, "base-port", 18000, "first host port of the chain")
 	flag.BoolVar(&cfg.health, "health", true, "also measure up with health waits")
@@ -78,6 +81,7 @@ func findCompose() []string {
 type timings struct {
 	samples map[string][]time.Duration
 	failed  map[string]int
+	peakKB  map[string]int64 // chainctl's peak resident memory per step, the largest over the runs
 }
 
 func (t timings) add(key string, d time.Duration) { t.samples[key] = append(t.samples[key], d) }
@@ -106,8 +110,11 @@ func run(ctx context.Context, cfg config) error {
 	composeName := "none installed"
 	if cfg.compose != nil {
 		composeName = strings.Join(cfg.compose, " ")
+		if v, err := exec.Command(cfg.compose[0], append(cfg.compose[1:], "version", "--short")...).Output(); err == nil {
+			composeName += " " + strings.TrimSpace(string(v))
+		}
 	}
-	fmt.Printf("chainctl bench: %d runs per figure, medians; compose: %s\n\n", cfg.runs, composeName)
+	fmt.Printf("chainctl bench: %d runs per figure (%d from N = %d), medians; compose: %s\n\n", cfg.runs, cfg.largeRuns, scaleFrom, composeName)
 	results := map[int]timings{}
 	for _, n := range cfg.sizes {
 		t, err := measure(ctx, cli, cfg, dir, n)
@@ -123,7 +130,7 @@ func run(ctx context.Context, cfg config) error {
 // measure alternates chainctl, the floor and compose, run after run, so
 // that they share the machine's state and noise.
 func measure(ctx context.Context, cli *client.Client, cfg config, dir string, n int) (timings, error) {
-	t := timings{samples: map[string][]time.Duration{}, failed: map[string]int{}}
+	t := timings{samples: map[string][]time.Duration{}, failed: map[string]int{}, peakKB: map[string]int64{}}
 	project := fmt.Sprintf("bench%d", n)
 	topo := filepath.Join(dir, project+".yaml")
 	healthTopo := filepath.Join(dir, project+"-health.yaml")
@@ -152,22 +159,35 @@ func measure(ctx context.Context, cli *client.Client, cfg config, dir string, n 
 		}
 		t.add(key, time.Since(start))
 	}
-	chainctl := func(args ...string) func() error {
-		return func() error { return runCmd(cfg.chainctl, args...) }
+	// chainctl's steps also record the process's peak resident memory.
+	chainctl := func(key string, args ...string) step {
+		return step{key, func() error {
+			kb, err := runMeasured(cfg.chainctl, args...)
+			t.peakKB[key] = max(t.peakKB[key], kb)
+			return err
+		}}
 	}
-	for r := 0; r < cfg.runs; r++ {
+	large := n >= scaleFrom
+	runs := cfg.runs
+	if large {
+		runs = cfg.largeRuns
+	}
+	for r := 0; r < runs; r++ {
 		steps := []step{
 			{"floor-par/up", func() error { return floorUp(ctx, cli, project+"f", n, cfg.basePort, true, false) }},
 			{"floor-par/down", func() error { return floorDown(ctx, cli, project+"f", true) }},
-			{"chainctl/up", chainctl("up", "-q", topo)},
-			{"chainctl/reup", chainctl("up", "-q", topo)},
-			{"chainctl/ps", chainctl("ps", "-p", project)},
-			{"chainctl/ls", chainctl("ls")},
-			{"chainctl/help", chainctl("--help")},
-			{"chainctl/version", chainctl("version")},
-			{"chainctl/down", chainctl("down", "-q", "-p", project)},
-			{"floor-seq/up", func() error { return floorUp(ctx, cli, project+"f", n, cfg.basePort, false, false) }},
-			{"floor-seq/down", func() error { return floorDown(ctx, cli, project+"f", false) }},
+			chainctl("chainctl/up", "up", "-q", topo),
+			chainctl("chainctl/reup", "up", "-q", topo),
+			chainctl("chainctl/ps", "ps", "-p", project),
+			chainctl("chainctl/ls", "ls"),
+			chainctl("chainctl/help", "--help"),
+			chainctl("chainctl/version", "version"),
+			chainctl("chainctl/down", "down", "-q", "-p", project),
+		}
+		if !large { // one service after another: minutes at N = 200, and no target is set against it
+			steps = append(steps,
+				step{"floor-seq/up", func() error { return floorUp(ctx, cli, project+"f", n, cfg.basePort, false, false) }},
+				step{"floor-seq/down", func() error { return floorDown(ctx, cli, project+"f", false) }})
 		}
 		if cfg.baseline != "" {
 			base := func(args ...string) func() error {
@@ -188,10 +208,10 @@ func measure(ctx context.Context, cli *client.Client, cfg config, dir string, n 
 				step{"compose/up", c("up", "-d")},
 				step{"compose/down", c("down", "-v")})
 		}
-		if cfg.ordered {
+		if cfg.ordered && !large {
 			steps = append(steps,
-				step{"chainctl-ordered/up", chainctl("up", "-q", orderedTopo)},
-				step{"chainctl-ordered/down", chainctl("down", "-q", "-p", project)})
+				chainctl("chainctl-ordered/up", "up", "-q", orderedTopo),
+				chainctl("chainctl-ordered/down", "down", "-q", "-p", project))
 		}
 		if cfg.health {
 			steps = append(steps,
@@ -202,13 +222,13 @@ func measure(ctx context.Context, cli *client.Client, cfg config, dir string, n 
 					return floorWaitHealthy(ctx, cli, project+"h", n)
 				}},
 				step{"floor-health/down", func() error { return floorDown(ctx, cli, project+"h", true) }},
-				step{"chainctl-health/up", chainctl("up", "-q", healthTopo)},
-				step{"chainctl-health/down", chainctl("down", "-q", "-p", project)})
+				chainctl("chainctl-health/up", "up", "-q", healthTopo),
+				chainctl("chainctl-health/down", "down", "-q", "-p", project))
 		}
 		for _, s := range steps {
 			timed(s.key, s.fn)
 		}
-		fmt.Fprintf(os.Stderr, "n=%d run %d/%d done\n", n, r+1, cfg.runs)
+		fmt.Fprintf(os.Stderr, "n=%d run %d/%d done\n", n, r+1, runs)
 	}
 	return t, nil
 }
@@ -217,6 +237,22 @@ func measure(ctx context.Context, cli *client.Client, cfg config, dir string, n 
 type step struct {
 	key string
 	fn  func() error
+}
+
+// runMeasured runs a command and returns its peak resident memory in KiB.
+func runMeasured(name string, args ...string) (int64, error) {
+	cmd := exec.Command(name, args...)
+	out, err := cmd.CombinedOutput()
+	var kb int64
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			kb = ru.Maxrss // KiB on Linux
+		}
+	}
+	if err != nil {
+		return kb, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return kb, nil
 }
 
 func runCmd(name string, args ...string) error {
@@ -295,6 +331,23 @@ func printTable(cfg config, results map[int]timings) {
 		m := results[n].median
 		fmt.Printf("| %d | %s | %s | %s | %s | %s |\n", n, ms(m("chainctl/reup")), ms(m("chainctl/ps")),
 			ms(m("chainctl/ls")), ms(m("chainctl/help")), ms(m("chainctl/version")))
+	}
+	fmt.Println()
+	mib := func(kb int64) string {
+		if kb == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.1f MiB", float64(kb)/1024)
+	}
+	fmt.Println("| N | health probe | chainctl peak memory: up / up with health waits / down / ps |")
+	fmt.Println("|---|---|---|")
+	for _, n := range cfg.sizes {
+		p := results[n].peakKB
+		probe := "the image's (every 2s, timeout 1s)"
+		if hc := scaleProbe(n); hc != nil {
+			probe = fmt.Sprintf("every %s, timeout %s, %d retries, start period %s", hc.Interval, hc.Timeout, hc.Retries, hc.StartPeriod)
+		}
+		fmt.Printf("| %d | %s | %s / %s / %s / %s |\n", n, probe, mib(p["chainctl/up"]), mib(p["chainctl-health/up"]), mib(p["chainctl/down"]), mib(p["chainctl/ps"]))
 	}
 	for _, n := range cfg.sizes {
 		keys := make([]string, 0, len(results[n].failed))
