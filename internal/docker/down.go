@@ -87,7 +87,7 @@ func (b *Backend) downPass(ctx context.Context, project string, opts engine.Down
 	if err != nil {
 		return false, err
 	}
-	b.signalCallersFirst(ctx, cs, t.ReverseLevels())
+	callersFirst(cs, t.ReverseLevels())
 	if err := b.sweepContainers(ctx, project, cs, opts.Timeout, res); err != nil {
 		return true, err
 	}
@@ -159,7 +159,7 @@ func (b *Backend) sweepContainers(ctx context.Context, project string, cs []cont
 		if len(cs) == 0 {
 			return nil
 		}
-		if err := engine.Parallel(cs, func(c container.Summary) error { return b.removeContainer(ctx, c, grace) }); err != nil {
+		if err := b.removeAll(ctx, cs, grace); err != nil {
 			return err
 		}
 		for _, c := range cs {
@@ -169,26 +169,18 @@ func (b *Backend) sweepContainers(ctx context.Context, project string, cs []cont
 	return nil
 }
 
-// signalCallersFirst sends SIGTERM level by level, callers before callees,
-// so a chain drains from its entry; it does not wait for anyone to exit
-// (that is what keeps a long chain's teardown as fast as a flat one's).
-func (b *Backend) signalCallersFirst(ctx context.Context, cs []container.Summary, levels [][]string) {
-	byService := map[string][]container.Summary{}
-	for _, c := range cs {
-		if c.State == container.StateRunning {
-			byService[c.Labels[engine.LabelService]] = append(byService[c.Labels[engine.LabelService]], c)
-		}
-	}
-	for _, level := range levels {
-		var batch []container.Summary
+// callersFirst orders cs level by level, callers before callees, so that
+// removeAll takes a chain off its networks from its entry.
+func callersFirst(cs []container.Summary, levels [][]string) {
+	rank := map[string]int{}
+	for i, level := range levels {
 		for _, svc := range level {
-			batch = append(batch, byService[svc]...)
+			rank[svc] = i
 		}
-		_ = engine.Parallel(batch, func(c container.Summary) error {
-			// Best effort: ContainerStop below sends it again and kills after the grace period.
-			return b.api.ContainerKill(ctx, c.ID, "SIGTERM")
-		})
 	}
+	sort.SliceStable(cs, func(i, j int) bool {
+		return rank[cs[i].Labels[engine.LabelService]] < rank[cs[j].Labels[engine.LabelService]]
+	})
 }
 
 // networkBusyWait bounds how long a network whose only endpoints are the

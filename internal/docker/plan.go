@@ -203,9 +203,7 @@ func notDone(t *topology.Topology, done map[string]bool) []string {
 // within each wave of createWaves, then starts them as their depends_on
 // allow (startAll).
 func (r *upRun) apply(ctx context.Context, p *upPlan) error {
-	if err := engine.Parallel(p.remove, func(c container.Summary) error {
-		return r.b.removeContainer(ctx, c, nil)
-	}); err != nil {
+	if err := r.b.removeAll(ctx, p.remove, nil); err != nil {
 		return err
 	}
 	for _, c := range p.remove {

@@ -123,10 +123,10 @@ func (r *upRun) preflight(ctx context.Context, all []container.Summary) error {
 	return errors.Join(errs...)
 }
 
-// removeCreated removes the containers this run created: each is killed
-// (no grace period: it was never in service) and its exit awaited before
-// it is removed, rather than force-removed while it runs; the removals
-// share the backend's adaptive bound. One the list does not show (gone,
+// removeCreated removes the containers this run created as removeAll does
+// (off the network a few at a time, then killed, with no grace period:
+// they were never in service, and their exits awaited), rather than
+// force-removed all at once while they run. One the list does not show (gone,
 // or its create landed after the list) is force-removed by ID.
 func (r *upRun) removeCreated(ctx context.Context) error {
 	if len(r.createdContainers) == 0 {
@@ -146,7 +146,7 @@ func (r *upRun) removeCreated(ctx context.Context) error {
 		}
 	}
 	zero := time.Duration(0)
-	errs := []error{engine.Parallel(mine, func(c container.Summary) error { return r.b.removeContainer(ctx, c, &zero) })}
+	errs := []error{r.b.removeAll(ctx, mine, &zero)}
 	errs = append(errs, engine.Parallel(slices.Sorted(maps.Keys(created)), func(id string) error {
 		err := r.b.limits.removes.Do(ctx, func() error {
 			return r.b.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
