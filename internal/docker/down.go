@@ -190,8 +190,9 @@ const networkBusyWait = 10 * time.Second
 // removeNetwork removes one of the project's networks. "Active endpoints"
 // has three causes, each handled apart: the project's own containers still
 // going away (tried again, compose#10295), containers of someone else
-// (named, never touched), and endpoints the engine lists for no container
-// (an engine fault after starts it gave up on; only its restart clears them).
+// (named, never touched), and a count of endpoints above the endpoints
+// there are (dockerd 20.10 loses a decrement when many endpoints of one
+// network go at once, which removeAll avoids; only a restart recounts).
 func (b *Backend) removeNetwork(ctx context.Context, id, name, project string) error {
 	var attached int
 	err := engine.Poll(ctx, engine.PollInterval, time.Now().Add(networkBusyWait), func() (bool, error) {
@@ -220,7 +221,7 @@ func (b *Backend) removeNetwork(ctx context.Context, id, name, project string) e
 		return err
 	}
 	if attached == 0 {
-		return fmt.Errorf("network %s: the engine reports active endpoints but shows no container on it (stale endpoints, an engine fault seen after starts that timed out under load); restart the Docker daemon, then run `chainctl down -p %s` again", name, project)
+		return fmt.Errorf("network %s: the engine reports active endpoints but shows no container on it: its count of the network's endpoints went wrong (a dockerd 20.10 fault when many leave at once, RELIABILITY.md), and only a restart recounts them; everything else is removed, `up` still works on the network, and after `systemctl restart docker` (or a new dockerd) `chainctl down -p %s` finishes the job", name, project)
 	}
 	return fmt.Errorf("network %s: project %s's containers are still attached after %s; run down again", name, project, networkBusyWait)
 }

@@ -202,12 +202,13 @@ func (r *upRun) start(ctx context.Context, s *step) error {
 			return fmt.Errorf("restart %s (service %s): %w", name, s.spec.Service, err)
 		}
 	default:
-		r.b.c.Report("container", name, "starting", false)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		// The call's time runs from when it is sent, not from when it queued.
+		// "starting" and the call's time run from when it is sent, not from
+		// when it queued for a slot (it shows "created" until then).
 		err := r.b.limits.starts.Do(ctx, func() error {
+			r.b.c.Report("container", name, "starting", false)
 			cctx, cancel := r.b.c.Detached(ctx)
 			defer cancel()
 			return r.b.api.ContainerStart(cctx, s.id, container.StartOptions{})

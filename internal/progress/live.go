@@ -178,10 +178,14 @@ func (l *live) frame(width, height int, now time.Time) []string {
 }
 
 // totals is the frame's opening line when it cannot show every line: per
-// kind, in first-seen order, how many are done of how many, and how many
-// are in progress or failed; then the time since the first event.
+// kind (those still in progress or failed first, then in first-seen
+// order), how many are done of how many, how many are in progress and at
+// which status, and how many failed; then the time since the first event.
 func totals(lines []*liveLine, first time.Time, now time.Time) string {
-	type count struct{ all, done, working, failed int }
+	type count struct {
+		all, done, working, failed int
+		status                     map[string]int // of those in progress
+	}
 	var kinds []string
 	end := first // when nothing is in progress, the clock stops at the last end
 	busy := false
@@ -189,7 +193,7 @@ func totals(lines []*liveLine, first time.Time, now time.Time) string {
 	for _, ln := range lines {
 		c := by[ln.ev.Kind]
 		if c == nil {
-			c = &count{}
+			c = &count{status: map[string]int{}}
 			by[ln.ev.Kind] = c
 			kinds = append(kinds, ln.ev.Kind)
 		}
@@ -201,6 +205,7 @@ func totals(lines []*liveLine, first time.Time, now time.Time) string {
 			c.done++
 		default:
 			c.working++
+			c.status[ln.ev.Status]++
 			busy = true
 		}
 		if ln.ended.After(end) {
@@ -210,13 +215,17 @@ func totals(lines []*liveLine, first time.Time, now time.Time) string {
 	if busy {
 		end = now
 	}
+	// The kinds still moving first: they are what the line is read for.
+	sort.SliceStable(kinds, func(i, j int) bool {
+		return by[kinds[i]].working+by[kinds[i]].failed > 0 && by[kinds[j]].working+by[kinds[j]].failed == 0
+	})
 	mark := "✔"
 	var parts []string
 	for _, k := range kinds {
 		c := by[k]
 		part := fmt.Sprintf("%s %d/%d done", plural(k, c.all), c.done, c.all)
 		if c.working > 0 {
-			part += fmt.Sprintf(", %d in progress", c.working)
+			part += fmt.Sprintf(", %d in progress (%s)", c.working, byStatus(c.status))
 			if mark != "✗" {
 				mark = "⠿"
 			}
@@ -228,6 +237,34 @@ func totals(lines []*liveLine, first time.Time, now time.Time) string {
 		parts = append(parts, part)
 	}
 	return fmt.Sprintf(" %s %s  %.1fs", mark, strings.Join(parts, " · "), end.Sub(first).Seconds())
+}
+
+// byStatus says how many lines are at each status, the commonest first,
+// at most three named.
+func byStatus(status map[string]int) string {
+	names := make([]string, 0, len(status))
+	for st := range status {
+		names = append(names, st)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if status[names[i]] != status[names[j]] {
+			return status[names[i]] > status[names[j]]
+		}
+		return names[i] < names[j]
+	})
+	var parts []string
+	rest := 0
+	for i, st := range names {
+		if i < 3 {
+			parts = append(parts, fmt.Sprintf("%d %s", status[st], st))
+		} else {
+			rest += status[st]
+		}
+	}
+	if rest > 0 {
+		parts = append(parts, fmt.Sprintf("%d other", rest))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // withTotals: a frame that leaves lines out opens with the totals, unless

@@ -131,7 +131,7 @@ func TestLiveFramesFitHeight(t *testing.T) {
 		names, summary := resources(f)
 		// The lines that changed last: s43 to s49.
 		if len(names) == height-3 && names[0] == "s43" && summary == "   … 43 more in progress" &&
-			strings.HasPrefix(f[0], " ⠿ containers 0/50 done, 50 in progress  ") {
+			strings.HasPrefix(f[0], " ⠿ containers 0/50 done, 50 in progress (50 creating)  ") {
 			allWorking = true
 		}
 	}
@@ -146,7 +146,7 @@ func TestLiveFramesFitHeight(t *testing.T) {
 	if summary != "   … 43 more done" {
 		t.Errorf("final summary = %q, want “… 43 more done”", summary)
 	}
-	if want := " ✗ containers 46/50 done, 3 in progress, 1 failed  "; !strings.HasPrefix(last[0], want) {
+	if want := " ✗ containers 46/50 done, 3 in progress (3 starting), 1 failed  "; !strings.HasPrefix(last[0], want) {
 		t.Errorf("totals line = %q, want it to start %q", last[0], want)
 	}
 	if !strings.HasPrefix(last[1], " ✗ container s07") || !strings.HasSuffix(last[1], "  exit 2") {
@@ -282,5 +282,12 @@ func TestLiveConcurrentReports(t *testing.T) {
 	}
 	if _, summary := resources(frames[len(frames)-1]); summary == "" {
 		t.Error("final frame of 320 resources on 12 rows has no summary line")
+	}
+}
+
+func TestByStatusNamesTheCommonestThree(t *testing.T) {
+	got := byStatus(map[string]int{"created": 80, "started": 57, "health: starting": 40, "starting": 8, "recreating": 1})
+	if want := "80 created, 57 started, 40 health: starting, 9 other"; got != want {
+		t.Errorf("byStatus = %q, want %q", got, want)
 	}
 }
