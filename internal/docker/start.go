@@ -209,9 +209,7 @@ func (r *upRun) start(ctx context.Context, s *step) error {
 		// when it queued for a slot (it shows "created" until then).
 		err := r.b.limits.starts.Do(ctx, func() error {
 			r.b.c.Report("container", name, "starting", false)
-			cctx, cancel := r.b.c.Detached(ctx)
-			defer cancel()
-			return r.b.api.ContainerStart(cctx, s.id, container.StartOptions{})
+			return r.b.startOnce(ctx, s.id)
 		})
 		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 			return err // never sent: the up stopped while it waited for a slot
@@ -226,6 +224,35 @@ func (r *upRun) start(ctx context.Context, s *step) error {
 	r.mu.Unlock()
 	r.b.c.Report("container", name, "started", r.opts.NoWait)
 	return nil
+}
+
+// staleTaskRetries bounds how often a start refused for a task the engine's
+// containerd still holds is tried again, staleTaskWait apart.
+const (
+	staleTaskRetries = 5
+	staleTaskWait    = 500 * time.Millisecond
+)
+
+// startOnce sends one start, on its own detached context. A dockerd that
+// was killed and started again clears the tasks its containerd kept
+// ("Container not cleaned up from containerd from previous run") while it
+// already answers; a start in that moment is refused with "task ...:
+// already exists", and a moment later it works, so that refusal is tried
+// again a few times.
+func (b *Backend) startOnce(ctx context.Context, id string) error {
+	for try := 0; ; try++ {
+		cctx, cancel := b.c.Detached(ctx)
+		err := b.api.ContainerStart(cctx, id, container.StartOptions{})
+		cancel()
+		if err == nil || try == staleTaskRetries || !strings.Contains(err.Error(), "already exists") || !strings.Contains(err.Error(), "task ") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(staleTaskWait):
+		}
+	}
 }
 
 // startError turns the engine's port clash into one that names the port.

@@ -1,4 +1,4 @@
-// Tests of removeAll's order on a recording fake of the engine: the endpoints leave each network two at a time, before the container stops.
+// Tests on recording fakes of the engine: removeAll takes endpoints off each network two at a time before the stop, and a start is tried again while a restarted engine clears a stale task.
 
 package docker
 
@@ -112,5 +112,35 @@ func TestRemoveAllTakesEndpointsOffTwoAtATimeBeforeTheStop(t *testing.T) {
 	}
 	if len(f.removedLive) > 1 || (len(f.removedLive) == 1 && f.removedLive[0] != "exited") {
 		t.Errorf("removed without a stop first: %v (only the exited one needs none)", f.removedLive)
+	}
+}
+
+// flakyStart refuses the first starts as a restarted dockerd does while it
+// clears the tasks its containerd kept.
+type flakyStart struct {
+	api
+	refusals, calls int
+	err             error
+}
+
+func (f *flakyStart) ContainerStart(context.Context, string, container.StartOptions) error {
+	f.calls++
+	if f.calls <= f.refusals {
+		return f.err
+	}
+	return nil
+}
+
+func TestStartIsTriedAgainWhileTheEngineClearsAStaleTask(t *testing.T) {
+	stale := fmt.Errorf("Error response from daemon: task fff7ba2d6c71: already exists")
+	f := &flakyStart{refusals: 2, err: stale}
+	b := &Backend{c: &engine.Conn{Progress: progress.Discard, CallTimeout: time.Second}, api: f}
+	if err := b.startOnce(context.Background(), "fff7ba2d6c71"); err != nil || f.calls != 3 {
+		t.Errorf("start after two stale-task refusals: %v after %d calls, want success on the 3rd", err, f.calls)
+	}
+	other := &flakyStart{refusals: 1, err: fmt.Errorf("Error response from daemon: driver failed programming external connectivity: port is already allocated")}
+	b.api = other
+	if err := b.startOnce(context.Background(), "x"); err == nil || other.calls != 1 {
+		t.Errorf("any other refusal: %v after %d calls, want it returned at once", err, other.calls)
 	}
 }

@@ -106,8 +106,11 @@ func TestRelayJitterWidensSpreadAndKeepsOrder(t *testing.T) {
 	if hi-lo < j {
 		t.Errorf("spread %s, want at least %s with jitter %s", hi-lo, j, j)
 	}
-	if lo < d-j || hi > d+j+10*time.Millisecond {
-		t.Errorf("round trips %s..%s, want within %s±%s", lo, hi, d, j)
+	// Never early; and late only by the machine's own delays, which on a
+	// loaded 2-core CI machine can hold one round trip of 40 for 100 ms:
+	// the upper bound is on the 90th percentile.
+	if p90 := pct(rtts, 90); lo < d-j || p90 > d+j+10*time.Millisecond {
+		t.Errorf("round trips from %s, p90 %s, want within %s±%s", lo, p90, d, j)
 	}
 
 	// Many small writes in a row get due times out of order: the stream
