@@ -129,8 +129,8 @@ func linkImgRemove(t *testing.T, label string) {
 		}
 	}
 	if len(containers) > 0 {
-		if out, err := exec.Command("docker", append([]string{"rm", "-f", "-v"}, containers...)...).CombinedOutput(); err != nil {
-			t.Errorf("cleanup: docker rm: %v: %s", err, out)
+		if err := removeRunning(containers...); err != nil {
+			t.Errorf("cleanup: %v", err)
 		}
 	}
 	if nets := list("network", "ls", "-q"); len(nets) > 0 {

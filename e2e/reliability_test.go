@@ -111,7 +111,9 @@ func TestDriftIsReportedRepairedAndRemoved(t *testing.T) {
 	p := newProject(t)
 	path := writeTopology(t, p, fastChain)
 	mustChainctl(t, "up", "-q", path)
-	docker(t, "rm", "-f", p+"-c-1")
+	if err := removeRunning(p + "-c-1"); err != nil { // docker rm -f, behind chainctl's back
+		t.Fatal(err)
+	}
 	docker(t, "volume", "rm", p+"-c-data")
 	docker(t, "network", "disconnect", p+"-net", p+"-b-1")
 	docker(t, "stop", "-t", "1", p+"-a-1")

@@ -174,8 +174,8 @@ func TestForeignContainerIsNeverTouched(t *testing.T) {
 	t.Parallel()
 	p := newProject(t)
 	foreign := p + "-a-1"
-	t.Cleanup(func() { exec.Command("docker", "rm", "-f", foreign).Run() })
-	docker(t, "run", "-d", "--name", foreign, "--label", "io.chainctl.test="+p, "chainctl/link:latest")
+	t.Cleanup(func() { _ = removeRunning(foreign) })
+	docker(t, "run", "-d", "--no-healthcheck", "--name", foreign, "--label", "io.chainctl.test="+p, "chainctl/link:latest")
 	r := chainctl(t, "up", "-q", writeTopology(t, p, fastChain))
 	if r.code != 1 || !strings.Contains(r.stderr, foreign) || !strings.Contains(r.stderr, "does not belong to project") {
 		t.Errorf("want a name clash naming %s: %s", foreign, r)

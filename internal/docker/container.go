@@ -24,8 +24,27 @@ const DefaultGracePeriod = 10 * time.Second
 func (b *Backend) removeContainer(ctx context.Context, c container.Summary, grace *time.Duration) error {
 	name := engine.NameOf(c)
 	b.c.Report("container", name, "removing", false)
+	if err := b.stopAndRemove(ctx, c, int(graceFor(c, grace)/time.Second)); err != nil {
+		b.c.Fail("container", name, err)
+		return err
+	}
+	b.c.Report("container", name, "removed", true)
+	return nil
+}
+
+// removeNow removes a container abruptly, as `docker rm -f` does (SIGKILL,
+// no grace period), but in the order that never takes dockerd down.
+func (b *Backend) removeNow(ctx context.Context, c container.Summary) error {
+	return b.stopAndRemove(ctx, c, 0)
+}
+
+// stopAndRemove stops a running container (SIGTERM, SIGKILL after secs)
+// and waits for its exit, then, if it has a healthcheck, for its probes'
+// execs to be gone (awaitExecs), then removes it within the removal bound.
+// Force also covers a paused container, which cannot take SIGTERM.
+func (b *Backend) stopAndRemove(ctx context.Context, c container.Summary, secs int) error {
+	name := engine.NameOf(c)
 	if c.State == container.StateRunning || c.State == container.StateRestarting {
-		secs := int(graceFor(c, grace) / time.Second)
 		if err := b.api.ContainerStop(ctx, c.ID, container.StopOptions{Timeout: &secs}); !engine.Gone(err) {
 			return fmt.Errorf("stop container %s: %w", name, err)
 		}
@@ -33,30 +52,13 @@ func (b *Backend) removeContainer(ctx context.Context, c container.Summary, grac
 			b.awaitExecs(ctx, c.ID)
 		}
 	}
-	// Force also covers a paused container, which cannot take SIGTERM.
 	err := b.limits.removes.Do(ctx, func() error {
 		return b.api.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
 	})
 	if !engine.Gone(err) {
-		b.c.Fail("container", name, err)
 		return fmt.Errorf("remove container %s: %w", name, err)
 	}
-	b.c.Report("container", name, "removed", true)
 	return nil
-}
-
-// removeNow removes a container abruptly, as `docker rm -f` does, but in
-// the order that never takes dockerd down: SIGKILL and its exit awaited,
-// then its health probes (awaitExecs), then the removal.
-func (b *Backend) removeNow(ctx context.Context, c container.Summary) error {
-	if c.State == container.StateRunning || c.State == container.StateRestarting {
-		zero := 0
-		if err := b.api.ContainerStop(ctx, c.ID, container.StopOptions{Timeout: &zero}); !engine.Gone(err) {
-			return err
-		}
-		b.awaitExecs(ctx, c.ID)
-	}
-	return b.api.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
 }
 
 // execsDrain bounds how long a stopped container's health probes may take

@@ -178,7 +178,9 @@ func TestDownNamesAForeignContainerOnTheNetwork(t *testing.T) {
 	if _, err := e.Up(ctx, topo, engine.UpOptions{NoWait: true}); err != nil {
 		t.Fatalf("up: %v", err)
 	}
-	resp, err := cli.ContainerCreate(ctx, &container.Config{Image: linkImage, Labels: map[string]string{"io.chainctl.test": project}},
+	// No probe: removing a running container while one starts can panic dockerd 20.10.
+	resp, err := cli.ContainerCreate(ctx, &container.Config{Image: linkImage, Labels: map[string]string{"io.chainctl.test": project},
+		Healthcheck: &container.HealthConfig{Test: []string{"NONE"}}},
 		&container.HostConfig{NetworkMode: container.NetworkMode(topo.Network.Name)}, nil, nil, foreign)
 	if err != nil {
 		t.Fatal(err)
