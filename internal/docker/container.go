@@ -5,7 +5,6 @@ package docker
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -48,7 +47,7 @@ func (b *Backend) stopAndRemove(ctx context.Context, c container.Summary, secs i
 		if err := b.api.ContainerStop(ctx, c.ID, container.StopOptions{Timeout: &secs}); !engine.Gone(err) {
 			return fmt.Errorf("stop container %s: %w", name, err)
 		}
-		if strings.Contains(c.Status, "(health") || strings.Contains(c.Status, "healthy)") {
+		if engine.Health(c) != "-" { // it has a healthcheck: its probes may be in flight
 			b.awaitExecs(ctx, c.ID)
 		}
 	}

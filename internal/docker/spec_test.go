@@ -205,7 +205,7 @@ func TestFailedIsCheckedAgainstTheInspect(t *testing.T) {
 		if tc.notFailed {
 			continue
 		}
-		err := explainFailure(c, tc.ins, nil, false, "  boom")
+		err := explainFailure(c, tc.ins, nil, false, func() string { return "  boom" })
 		if !strings.Contains(err.Error(), "service s041 (p-s041-1) "+tc.says) {
 			t.Errorf("%s: error %q, want it to say %q", tc.what, err, tc.says)
 		}

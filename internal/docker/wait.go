@@ -127,7 +127,7 @@ func (b *Backend) waitReady(ctx context.Context, project string, ids map[string]
 					waiting++ // the list was behind, or the engine, not the service, failed the probes: wait
 					continue
 				}
-				return false, explainFailure(c, ins, err, oneShot[c.Labels[engine.LabelService]], b.tailLogs(ctx, c, 5))
+				return false, explainFailure(c, ins, err, oneShot[c.Labels[engine.LabelService]], func() string { return b.tailLogs(ctx, c, 5) })
 			case pending:
 				waiting++
 			}
@@ -158,8 +158,9 @@ func notFailed(ins container.InspectResponse) bool {
 
 // explainFailure says why a container stopped being a candidate, from its
 // inspect (ins, or the error that inspecting it gave): its exit code and
-// last log lines (logs), or its last health probe.
-func explainFailure(c container.Summary, ins container.InspectResponse, inspectErr error, oneShot bool, logs string) error {
+// last log lines (read by logs, only for a container that exited), or its
+// last health probe.
+func explainFailure(c container.Summary, ins container.InspectResponse, inspectErr error, oneShot bool, logs func() string) error {
 	name, svc := engine.NameOf(c), c.Labels[engine.LabelService]
 	if inspectErr != nil || ins.State == nil {
 		return fmt.Errorf("service %s (%s) failed: %s", svc, name, c.Status)
@@ -178,8 +179,8 @@ func explainFailure(c container.Summary, ins container.InspectResponse, inspectE
 	if ins.State.Error != "" {
 		msg += ": " + ins.State.Error
 	}
-	if logs != "" {
-		msg += "; last log lines:\n" + logs
+	if tail := logs(); tail != "" {
+		msg += "; last log lines:\n" + tail
 	}
 	return errors.New(msg)
 }
