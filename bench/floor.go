@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -16,6 +15,8 @@ import (
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 	"github.com/docker/go-connections/nat"
+
+	"github.com/chainctl/chainctl/bench/chain"
 )
 
 // The floor: the same Engine API calls chainctl makes for a chain of n link
@@ -150,4 +151,4 @@ func each(n int, parallel bool, fn func(int) error) error {
 	return nil
 }
 
-func serviceName(i int) string { return fmt.Sprintf("s%03d", i) }
+func serviceName(i int) string { return chain.ServiceName(i) }

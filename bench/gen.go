@@ -8,41 +8,9 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
-)
 
-// chainTopology is a chain s000 → s001 → ... of n link services, each with
-// a named volume and a fixed published port, in chainctl's format. With
-// health false the image's healthcheck is switched off, so `up` measures
-// create and start only, like the floor and `compose up -d`. With ordered,
-// each caller also depends_on its callee, so up starts the chain one
-// service after another, as the compose file below does.
-func chainTopology(project string, n, basePort int, health, ordered bool) string {
-	probe := scaleProbe(n)
-	var b strings.Builder
-	fmt.Fprintf(&b, "name: %s\nvolumes:\n", project)
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "  %s-data: {}\n", serviceName(i))
-	}
-	b.WriteString("services:\n")
-	for i := 0; i < n; i++ {
-		svc := serviceName(i)
-		fmt.Fprintf(&b, "  %s:\n    image: %s\n    ports: [\"127.0.0.1:%d:8080\"]\n    volumes: [\"%s-data:/data\"]\n", svc, linkImage, basePort+i, svc)
-		if i+1 < n {
-			fmt.Fprintf(&b, "    calls: [%s]\n", serviceName(i+1))
-			if ordered {
-				fmt.Fprintf(&b, "    depends_on: [%s]\n", serviceName(i+1))
-			}
-		}
-		switch {
-		case !health:
-			b.WriteString("    healthcheck: {disable: true}\n")
-		case probe != nil:
-			fmt.Fprintf(&b, "    healthcheck: {test: [CMD, /link, -health], interval: %s, timeout: %s, retries: %d, start_period: %s}\n",
-				probe.Interval, probe.Timeout, probe.Retries, probe.StartPeriod)
-		}
-	}
-	return b.String()
-}
+	"github.com/chainctl/chainctl/bench/chain"
+)
 
 // chainCompose is the same chain as a compose file, with depends_on along
 // the chain (compose has no edge that orders nothing, and this is how
@@ -81,6 +49,5 @@ func scaleProbe(n int) *container.HealthConfig {
 	if n < scaleFrom {
 		return nil
 	}
-	return &container.HealthConfig{Test: []string{"CMD", "/link", "-health"}, Interval: 10 * time.Second,
-		Timeout: 3 * time.Second, Retries: 3, StartPeriod: 30 * time.Second}
+	return chain.Probe(10 * time.Second)
 }

@@ -19,9 +19,11 @@ import (
 	"time"
 
 	"github.com/docker/docker/client"
+
+	"github.com/chainctl/chainctl/bench/chain"
 )
 
-const linkImage = "chainctl/link:latest"
+const linkImage = chain.Image
 
 type config struct {
 	sizes     []int
@@ -137,9 +139,9 @@ func measure(ctx context.Context, cli *client.Client, cfg config, dir string, n 
 	orderedTopo := filepath.Join(dir, project+"-ordered.yaml")
 	composeFile := filepath.Join(dir, project+"-compose.yaml")
 	files := map[string]string{
-		topo:        chainTopology(project, n, cfg.basePort, false, false),
-		healthTopo:  chainTopology(project, n, cfg.basePort, true, false),
-		orderedTopo: chainTopology(project, n, cfg.basePort, false, true),
+		topo:        chain.Topology(project, n, cfg.basePort, false, false, scaleProbe(n)),
+		healthTopo:  chain.Topology(project, n, cfg.basePort, true, false, scaleProbe(n)),
+		orderedTopo: chain.Topology(project, n, cfg.basePort, false, true, scaleProbe(n)),
 		composeFile: chainCompose(n, cfg.basePort),
 	}
 	for path, body := range files {

@@ -28,6 +28,8 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
+
+	"github.com/chainctl/chainctl/bench/chain"
 )
 
 const projectLabel = "io.chainctl.project"
@@ -83,14 +85,15 @@ func run(ctx context.Context, bin, project string, n, cycles, basePort int, inte
 	}
 	defer os.RemoveAll(dir)
 	file := filepath.Join(dir, project+".yaml")
-	if err := os.WriteFile(file, []byte(chain(project, n, basePort, interval)), 0o644); err != nil {
+	var probe *container.HealthConfig // nil: the image's own
+	said := "the image's probe (every 2s)"
+	if interval > 0 {
+		probe, said = chain.Probe(interval), fmt.Sprintf("a probe every %s", interval)
+	}
+	if err := os.WriteFile(file, []byte(chain.Topology(project, n, basePort, true, false, probe)), 0o644); err != nil {
 		return err
 	}
-	probe := "the image's probe (every 2s)"
-	if interval > 0 {
-		probe = fmt.Sprintf("a probe every %s", interval)
-	}
-	fmt.Printf("soak: %d cycles of up and down, %d services with %s, project %s\n\n", cycles, n, probe, project)
+	fmt.Printf("soak: %d cycles of up and down, %d services with %s, project %s\n\n", cycles, n, said, project)
 	fmt.Println("| cycle | up | down | left after down | left after a second down |")
 	fmt.Println("|---|---|---|---|---|")
 	var ups, downs []time.Duration
@@ -184,27 +187,6 @@ func leftOf(ctx context.Context, cli *client.Client, project string) (left, erro
 	}
 	sort.Strings(l.stale)
 	return l, nil
-}
-
-// chain is n link services s000 → s001 → ..., each with a named volume and
-// a host port, the image's healthcheck or one every interval.
-func chain(project string, n, basePort int, interval time.Duration) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "name: %s\nvolumes:\n", project)
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "  s%03d-data: {}\n", i)
-	}
-	b.WriteString("services:\n")
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "  s%03d:\n    image: chainctl/link:latest\n    ports: [\"127.0.0.1:%d:8080\"]\n    volumes: [\"s%03d-data:/data\"]\n", i, basePort+i, i)
-		if interval > 0 {
-			fmt.Fprintf(&b, "    healthcheck: {test: [CMD, /link, -health], interval: %s, timeout: 3s, retries: 3, start_period: 30s}\n", interval)
-		}
-		if i+1 < n {
-			fmt.Fprintf(&b, "    calls: [s%03d]\n", i+1)
-		}
-	}
-	return b.String()
 }
 
 func median(ds []time.Duration) time.Duration {
